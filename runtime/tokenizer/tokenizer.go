@@ -11,6 +11,9 @@ type Tokenizer struct {
 	// special maps the text of special/added tokens (types control and
 	// user-defined) to their ids, for ParseSpecial.
 	special map[string]int
+	// specialOrder lists the special tokens Encode cuts out of text, in
+	// the order it tries them (see specialOrder in encode.go).
+	specialOrder []int
 }
 
 // encoder is what each algorithm (spm.go, bpe.go, wordpiece.go) provides.
@@ -36,6 +39,9 @@ func New(spec Spec) (*Tokenizer, error) {
 	if len(spec.Tokens) == 0 {
 		return nil, fmt.Errorf("tokenizer: empty vocabulary")
 	}
+	if spec.Types != nil && len(spec.Types) != len(spec.Tokens) {
+		return nil, fmt.Errorf("tokenizer: %d token types for %d tokens", len(spec.Types), len(spec.Tokens))
+	}
 	t := &Tokenizer{spec: spec}
 	var err error
 	switch spec.Kind {
@@ -57,6 +63,7 @@ func New(spec Spec) (*Tokenizer, error) {
 			t.special[spec.Tokens[id]] = id
 		}
 	}
+	t.specialOrder = specialOrder(&t.spec)
 	return t, nil
 }
 
