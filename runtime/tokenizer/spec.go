@@ -46,6 +46,10 @@ type Spec struct {
 	// regexes explicitly (from an HF tokenizer.json) and wins over Pre.
 	Pre      string
 	PreRegex []string
+	// IgnoreMerges makes BPE take a pre-tokenized word whole when it is a
+	// vocabulary entry, before any merging (Hugging Face's BPE
+	// ignore_merges). The Llama 3 family of Pre names implies it.
+	IgnoreMerges bool
 
 	BOS, EOS, UNK, PAD int // -1 when absent
 	AddBOS, AddEOS     bool
