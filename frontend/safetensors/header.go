@@ -65,11 +65,15 @@ func (f *File) parseHeader(hdr []byte) error {
 	bad := func(off int64, format string, args ...any) *omexerr.Error {
 		return omexerr.Modelf("model.bad_header", format, args...).WithFile(f.Name).WithOffset(8 + off)
 	}
+	// The streaming decoder's syntax-error offsets are relative to the
+	// value it was decoding; a whole-buffer check gives the absolute one
+	// (its Offset counts the offending byte, hence the -1).
 	jsonErr := func(err error) *omexerr.Error {
 		off := dec.InputOffset()
+		var raw json.RawMessage
 		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			off = se.Offset
+		if errors.As(json.Unmarshal(hdr, &raw), &se) {
+			err, off = se, max(se.Offset-1, 0)
 		}
 		return bad(off, "header is not valid JSON").Wrap(err)
 	}

@@ -173,7 +173,7 @@ func TestBadFiles(t *testing.T) {
 		{"header past end", good[:8+hlen/2], "model.truncated", 0},
 		{"header too large", huge, "model.bad_header", 0},
 		{"data truncated", good[:len(good)-3], "model.truncated", -1},
-		{"not json", withHeader(`{"a": [}`, nil), "model.bad_header", -1},
+		{"not json", withHeader(`{"a": [}`, nil), "model.bad_header", 15},
 		{"not object", withHeader(`[1, 2]`, nil), "model.bad_header", 8},
 		{"trailing garbage", withHeader(`{} x`, nil), "model.bad_header", -1},
 		{"size mismatch", withHeader(`{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}`, make([]byte, 8)), "model.bad_tensor", 9},
