@@ -12,9 +12,19 @@ import (
 // when the folder or the file is absent.
 func sharedTestdata(t testing.TB, rel string) string {
 	t.Helper()
+	p, err := sharedTestdataPath(rel)
+	if err != nil {
+		t.Skipf("shared test data %s is absent: %v", rel, err)
+	}
+	return p
+}
+
+// sharedTestdataPath locates a shared test file: it walks up from the test
+// directory to the one holding go.mod, then goes to ../shared/testdata.
+func sharedTestdataPath(rel string) (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
@@ -22,15 +32,15 @@ func sharedTestdata(t testing.TB, rel string) string {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Skip("no go.mod above the test directory; shared test data not located")
+			return "", os.ErrNotExist
 		}
 		dir = parent
 	}
 	p := filepath.Join(dir, "..", "shared", "testdata", rel)
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared test data %s is absent: %v", rel, err)
+		return "", err
 	}
-	return p
+	return p, nil
 }
 
 // mustTokenizer builds a tokenizer or fails the test.
