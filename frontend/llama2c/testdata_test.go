@@ -1,0 +1,56 @@
+package llama2c
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/omex-dev/omex/runtime/tokenizer"
+)
+
+// storiesDir returns the shared stories260K test data folder, skipping the
+// test when ../shared/testdata is not beside the repository.
+func storiesDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("no go.mod above the test directory, so no ../shared/testdata to find")
+		}
+		dir = parent
+	}
+	models := filepath.Join(dir, "..", "shared", "testdata", "models", "stories260K")
+	if _, err := os.Stat(models); err != nil {
+		t.Skipf("shared test data not found at %s (it lives beside the repository): %v", models, err)
+	}
+	return models
+}
+
+// readShared returns the bytes of a stories260K test file.
+func readShared(t testing.TB, file string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(storiesDir(t), file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// specOf is a tokenizer.Spec of n distinct pieces, for parsing checkpoints
+// where the test is about the weights and not the tokenizer.
+func specOf(n int) tokenizer.Spec {
+	s := tokenizer.Spec{Kind: tokenizer.SPM, BOS: 1, EOS: 2, UNK: 0, PAD: -1}
+	for i := 0; i < n; i++ {
+		s.Tokens = append(s.Tokens, fmt.Sprintf("<t%d>", i))
+		s.Scores = append(s.Scores, float32(-i))
+	}
+	return s
+}
