@@ -3,7 +3,6 @@ package llama2c
 import (
 	"io"
 
-	"github.com/omex-dev/omex/omexerr"
 	"github.com/omex-dev/omex/runtime/tokenizer"
 )
 
@@ -17,8 +16,8 @@ func Parse(r io.ReaderAt, size int64, name string, tok tokenizer.Spec) (*Checkpo
 	if err != nil {
 		return nil, err
 	}
-	if len(tok.Tokens) != c.hdr.vocab {
-		return nil, omexerr.Modelf("model.vocab_mismatch", "the tokenizer has %d tokens but the checkpoint's vocab size is %d: wrong tokenizer for this model", len(tok.Tokens), c.hdr.vocab).WithFile(name)
+	if err := checkVocab(name, "", len(tok.Tokens), c.hdr.vocab); err != nil {
+		return nil, err
 	}
 	c.tok = tok
 	return c, nil
