@@ -1,6 +1,7 @@
 package format
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -19,13 +20,17 @@ const (
 )
 
 // marshalJSON is the one JSON encoding of the package: struct field order,
-// two-space indent, a final newline. Same value, same bytes.
+// two-space indent, no HTML escaping (tokens like "<s>" stay readable), a
+// final newline. Same value, same bytes.
 func marshalJSON(v any) ([]byte, error) {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return append(b, '\n'), nil
+	return b.Bytes(), nil
 }
 
 // readFile reads dir/rel whole after checking its size against limit.
