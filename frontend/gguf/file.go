@@ -300,8 +300,12 @@ func (g *File) parseTensorInfos(d *decoder, n uint64) error {
 		}
 		// The byte size must not overflow: bound it by the file size as the
 		// product grows (every dimension at least 1 keeps it monotone).
-		size := ti.Dims[0] / info.blockSize * info.typeSize
 		limit := uint64(g.size)
+		blocks := ti.Dims[0] / info.blockSize
+		if blocks > limit/info.typeSize {
+			return d.corrupt(ndOff, "tensor %q: dimensions %v need more bytes than the %d-byte file holds", name, ti.Dims, g.size)
+		}
+		size := blocks * info.typeSize
 		for _, dim := range ti.Dims[1:] {
 			if size > 0 && dim > limit/size {
 				return d.corrupt(ndOff, "tensor %q: dimensions %v need more bytes than the %d-byte file holds", name, ti.Dims, g.size)

@@ -3,8 +3,10 @@ package gguf
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/omex-dev/omex/omexerr"
@@ -100,16 +102,23 @@ type synthTensor struct {
 	data []byte
 }
 
-// synthFile builds a GGUF v3 file with a small tokenizer, the given extra
-// metadata writer and tensors laid out back to back at 32-byte alignment.
+// synthFile builds a GGUF v3 file with a three-token llama tokenizer, the
+// given extra metadata and tensors laid out back to back at 32-byte alignment.
 func synthFile(extraKVs int, kvs func(b *builder), tensors []synthTensor) []byte {
+	return synthModelFile("llama", 3, extraKVs, kvs, tensors)
+}
+
+// synthModelFile is synthFile with a chosen architecture and vocabulary size.
+func synthModelFile(arch string, nTokens, extraKVs int, kvs func(b *builder), tensors []synthTensor) []byte {
 	var b builder
 	b.WriteString("GGUF")
 	b.u32(3).u64(uint64(len(tensors))).u64(uint64(3 + extraKVs))
-	b.kvString("general.architecture", "llama")
+	b.kvString("general.architecture", arch)
 	b.kvString("tokenizer.ggml.model", "llama")
-	b.str("tokenizer.ggml.tokens").u32(uint32(TypeArray)).u32(uint32(TypeString)).u64(3)
-	b.str("<unk>").str("<s>").str("</s>")
+	b.str("tokenizer.ggml.tokens").u32(uint32(TypeArray)).u32(uint32(TypeString)).u64(uint64(nTokens))
+	for i := range nTokens {
+		b.str([]string{"<unk>", "<s>", "</s>"}[min(i, 2)] + strings.Repeat("x", max(0, i-2)))
+	}
 	if kvs != nil {
 		kvs(&b)
 	}
@@ -141,4 +150,87 @@ func minimalFile() []byte {
 		binary.LittleEndian.PutUint32(data[4*i:], uint32(i)*0x3f800000/8)
 	}
 	return synthFile(0, nil, []synthTensor{{"w.weight", []uint64{4, 2}, GGMLF32, data}})
+}
+
+// tinyModel describes a synthetic Llama-family model for tinyModelFile.
+type tinyModel struct {
+	arch          string
+	dim, hidden   int
+	layers, heads int
+	kvHeads       int
+	vocab         int
+	bias          bool // qkv biases (qwen2)
+	untied        bool // write output.weight
+	typ           GGMLType
+	skip          string // a tensor to leave out
+}
+
+// tinyModelFile builds a complete small model GGUF whose config is m:
+// hyperparameters, a tokenizer of m.vocab tokens, and every tensor (matrices
+// of type m.typ, norms and biases F32) filled with a simple pattern.
+func tinyModelFile(m tinyModel) []byte {
+	headDim := m.dim / m.heads
+	type shape struct {
+		name string
+		dims []int // [out, in] or [n]
+	}
+	var shapes []shape
+	add := func(name string, dims ...int) {
+		if name != m.skip {
+			shapes = append(shapes, shape{name, dims})
+		}
+	}
+	add("token_embd.weight", m.vocab, m.dim)
+	for l := range m.layers {
+		p := func(s string) string { return fmt.Sprintf("blk.%d.%s", l, s) }
+		add(p("attn_norm.weight"), m.dim)
+		add(p("attn_q.weight"), m.heads*headDim, m.dim)
+		add(p("attn_k.weight"), m.kvHeads*headDim, m.dim)
+		add(p("attn_v.weight"), m.kvHeads*headDim, m.dim)
+		if m.bias {
+			add(p("attn_q.bias"), m.heads*headDim)
+			add(p("attn_k.bias"), m.kvHeads*headDim)
+			add(p("attn_v.bias"), m.kvHeads*headDim)
+		}
+		add(p("attn_output.weight"), m.dim, m.heads*headDim)
+		add(p("ffn_norm.weight"), m.dim)
+		add(p("ffn_gate.weight"), m.hidden, m.dim)
+		add(p("ffn_up.weight"), m.hidden, m.dim)
+		add(p("ffn_down.weight"), m.dim, m.hidden)
+	}
+	add("output_norm.weight", m.dim)
+	if m.untied {
+		add("output.weight", m.vocab, m.dim)
+	}
+	var tensors []synthTensor
+	for _, s := range shapes {
+		typ := GGMLF32
+		if len(s.dims) == 2 {
+			typ = m.typ
+		}
+		n := 1
+		dims := make([]uint64, len(s.dims))
+		for i, d := range s.dims {
+			n *= d
+			dims[len(s.dims)-1-i] = uint64(d)
+		}
+		info := ggmlTypes[typ]
+		data := make([]byte, uint64(n)/info.blockSize*info.typeSize)
+		for i := range data {
+			data[i] = byte(i * 7)
+		}
+		tensors = append(tensors, synthTensor{s.name, dims, typ, data})
+	}
+	kvs := func(b *builder) {
+		a := m.arch + "."
+		b.kvU32(a+"embedding_length", uint32(m.dim)).kvU32(a+"feed_forward_length", uint32(m.hidden))
+		b.kvU32(a+"block_count", uint32(m.layers)).kvU32(a+"attention.head_count", uint32(m.heads))
+		b.kvU32(a+"attention.head_count_kv", uint32(m.kvHeads)).kvU32(a+"context_length", 64)
+		b.str(a + "attention.layer_norm_rms_epsilon").u32(uint32(TypeFloat32)).u32(0x3727c5ac) // 1e-5
+		b.str("tokenizer.ggml.scores").u32(uint32(TypeArray)).u32(uint32(TypeFloat32)).u64(uint64(m.vocab))
+		for i := range m.vocab {
+			b.u32(uint32(i))
+		}
+	}
+	return synthModelFile(m.arch, m.vocab, 8, kvs, tensors)
 }
