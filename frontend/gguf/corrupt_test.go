@@ -273,3 +273,26 @@ func TestVersion2(t *testing.T) {
 		t.Fatalf("v2: %v", err)
 	}
 }
+
+// TestFormat checks the display form of metadata values.
+func TestFormat(t *testing.T) {
+	g, err := parseBytes(synthFile(2, func(b *builder) {
+		b.kvU32("n", 7)
+		b.str("f").u32(uint32(TypeArray)).u32(uint32(TypeFloat32)).u64(3).u32(0x3f800000).u32(0x40000000).u32(0)
+	}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"general.architecture":  `"llama"`,
+		"n":                     "7",
+		"f":                     "[3]{1, 2, ...}",
+		"tokenizer.ggml.tokens": `[3]{"<unk>", "<s>", ...}`,
+	}
+	for k, w := range want {
+		kv, _ := g.Lookup(k)
+		if got := kv.Format(2); got != w {
+			t.Errorf("%s: %s, want %s", k, got, w)
+		}
+	}
+}
