@@ -81,6 +81,9 @@ type Normalization struct {
 type PreTokenizer struct {
 	Name    string   `json:"name"`
 	Regexes []string `json:"regexes"`
+	// IgnoreMerges takes a pre-tokenized word whole when it is in the
+	// vocabulary, before merging (Hugging Face BPE's ignore_merges).
+	IgnoreMerges bool `json:"ignore_merges,omitempty"`
 }
 
 // TokenizerFiles names the files beside tokenizer.json (names inside
