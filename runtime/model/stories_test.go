@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/omex-dev/omex/frontend/gguf"
 	"github.com/omex-dev/omex/frontend/llama2c"
 	"github.com/omex-dev/omex/runtime/model"
 )
@@ -149,4 +150,26 @@ func BenchmarkForward(b *testing.B) {
 		pos++
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
+}
+
+// TestStories260KGGUF runs the GGUF conversion of the same model (F32, an
+// explicit output.weight, llama.cpp's tensor layout): it must give run.c's
+// ids too.
+func TestStories260KGGUF(t *testing.T) {
+	src, err := gguf.Open(filepath.Join(testdata(t), "models", "stories260K", "stories260K.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	m, err := model.New(src.Config(), src.ReadTensor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := goldenIDs(t)
+	got := greedy(t, m, onceUponATime, len(want))
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("first divergence at position %d: got %d, want %d", i+1, got[i], want[i])
+		}
+	}
 }
