@@ -157,8 +157,10 @@ func (c *TokenizerConfig) validateConfig(file string) *omexerr.Error {
 		(f.Scores != "" && f.Scores != scoresName) || (f.TokenTypes != "" && f.TokenTypes != tokenTypesName) {
 		return bad("files %+v: names must be the canonical %s, %s, %s, %s", f, vocabName, mergesName, scoresName, tokenTypesName)
 	}
-	if c.TokenizerType == TokenizerSPM && f.Scores == "" {
-		return bad("an spm tokenizer needs scores")
+	if c.TokenizerType == TokenizerSPM && f.Scores == "" && f.Merges == "" {
+		// SentencePiece models rank merges by score; HF tokenizer.json
+		// ones of the same style by merge order.
+		return bad("an spm tokenizer needs scores or merges")
 	}
 	if c.TokenizerType == TokenizerBPE && f.Merges == "" {
 		return bad("a bpe tokenizer needs merges")
