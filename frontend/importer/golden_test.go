@@ -250,4 +250,3 @@ func equalInts(a, b []int) bool {
 	}
 	return true
 }
-
