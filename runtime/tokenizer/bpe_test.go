@@ -1,6 +1,8 @@
 package tokenizer
 
 import (
+	"strings"
+	"sync"
 	"testing"
 )
 
@@ -52,4 +54,65 @@ func TestVocabQwen2FromVocabMerges(t *testing.T) {
 	spec, err := LoadVocabMerges(sharedTestdata(t, "tokenizers/qwen2/vocab.json"), sharedTestdata(t, "tokenizers/qwen2/merges.txt"))
 	spec.Pre = "qwen2"
 	runVocabCases(t, mustTokenizer(t, spec, err), "ggml-vocab-qwen2.gguf", true)
+}
+
+var (
+	gpt2Once sync.Once
+	gpt2Tok  *Tokenizer
+	gpt2Err  error
+)
+
+// gpt2Tokenizer loads GPT-2's vocab.json + merges.txt once per test binary.
+func gpt2Tokenizer(t testing.TB) *Tokenizer {
+	vocab := sharedTestdata(t, "tokenizers/gpt2/vocab.json")
+	merges := sharedTestdata(t, "tokenizers/gpt2/merges.txt")
+	gpt2Once.Do(func() {
+		var spec Spec
+		if spec, gpt2Err = LoadVocabMerges(vocab, merges); gpt2Err == nil {
+			gpt2Tok, gpt2Err = New(spec)
+		}
+	})
+	if gpt2Err != nil {
+		t.Fatal(gpt2Err)
+	}
+	return gpt2Tok
+}
+
+// fuzzPres are the pre-tokenizers FuzzBPEEncode also splits with.
+var fuzzPres = []string{"gpt2", "llama3", "qwen2", "deepseek-coder", "deepseek-llm", "falcon", "default", "bloom", "gpt-4o", "tekken"}
+
+// FuzzBPEEncode encodes arbitrary bytes with GPT-2's vocabulary: every id
+// must be valid and the pieces must give the exact bytes back (byte-level
+// BPE is lossless, for invalid UTF-8 too). Each pre-tokenizer in fuzzPres
+// must split the input into words that rebuild it.
+func FuzzBPEEncode(f *testing.F) {
+	for _, s := range []string{"Hello world", " this is 🦙.cpp", "\xff\xfe\x00ab", "3333 'll \n\n \t", "我想在apple工作"} {
+		f.Add(s)
+	}
+	tok := gpt2Tokenizer(f)
+	var pres []*preTokenizer
+	for _, name := range fuzzPres {
+		p, err := newPreTokenizer(&Spec{Pre: name})
+		if err != nil {
+			f.Fatal(err)
+		}
+		pres = append(pres, p)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		var back []byte
+		for _, id := range tok.impl.encode(text) {
+			if id < 0 || id >= tok.VocabSize() {
+				t.Fatalf("id %d out of range", id)
+			}
+			back = append(back, tok.impl.piece(id)...)
+		}
+		if string(back) != text {
+			t.Fatalf("round trip of %q gave %q", text, back)
+		}
+		for i, p := range pres {
+			if strings.Join(p.split(text), "") != text {
+				t.Fatalf("%s words do not rebuild %q", fuzzPres[i], text)
+			}
+		}
+	})
 }

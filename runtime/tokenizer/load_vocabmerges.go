@@ -69,7 +69,8 @@ func parseVocabMerges(vocab, merges []byte, vocabName, mergesName string) (Spec,
 
 // parseVocabJSON reads a JSON object of token to id into the token list.
 // Ids must be unique; gaps (rare) are left as empty tokens, but only a few,
-// so a hostile file cannot make a huge list.
+// so a hostile file cannot make a huge list. Errors about an entry give the
+// offset just after its key.
 func parseVocabJSON(data []byte, name string) ([]string, error) {
 	bad := func(off int64, format string, args ...any) error {
 		return omexerr.Modelf("model.bad_tokenizer", format, args...).WithFile(name).WithOffset(off)
