@@ -39,8 +39,9 @@ func New(p Params) (*Sampler, error) {
 // returns the argmax (lowest id on ties); logits divided by temperature;
 // top-k; softmax; min-p; top-p; renormalise; draw. Ties in every ordering
 // break towards the lower id, so results do not depend on the sort. With
-// only temperature (and top-p) set this is llama2.c run.c's sampler, coin
-// for coin with the same seed.
+// only temperature (and top-p) set the steps are llama2.c run.c's (same
+// generator, float32 softmax, cdf walk), so a seed should draw what run.c
+// -s draws; that has not been checked against a run.c binary.
 func (s *Sampler) Sample(logits []float32, history []int) int {
 	n := len(logits)
 	if n == 0 {
