@@ -6,7 +6,7 @@ import "math"
 // pair j (dimensions 2j and 2j+1 interleaved, or j and j+headDim/2
 // half-split) turns by pos * theta^(-2j/headDim). The steps are llama2.c's
 // float32 ones: e = (2j)/headDim; freq = 1/powf(theta, e); val = pos*freq;
-// cosf(val), sinf(val). Hugging Face's inv_freq = 1/theta^(arange(0,d,2)/d)
+// cosf(val), sinf(val) (see ops.go on float32 math). Hugging Face's inv_freq = 1/theta^(arange(0,d,2)/d)
 // in float32 is the same sequence of roundings, so one table serves both.
 func ropeTable(cos, sin []float32, pos, headDim int, theta float32) {
 	for j := range cos {
