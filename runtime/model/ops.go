@@ -8,7 +8,8 @@ import "math"
 // output bit for bit.
 //
 // Go has no float32 exp/pow/sqrt/cos/sin: they are computed in float64 and
-// rounded to float32, which gives the correctly rounded float32 result.
+// rounded to float32: the correctly rounded float32 result but for rare
+// double-rounding cases.
 // glibc's expf/sinf/cosf are not always correctly rounded (measured: about
 // 1% of the rope angles of stories260K for sinf/cosf, 4 in 100000 random
 // arguments for expf), so logits leave run.c's in the last bits from
