@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"math"
 	"os"
 	"strings"
@@ -60,7 +61,7 @@ func FuzzParseLlama2cBin(f *testing.F) {
 }
 
 func FuzzParseHFJSON(f *testing.F) {
-	if real := seedFile("models/tinystories-656k/tokenizer.json"); real != nil {
+	if real := trimmedHFJSON(seedFile("models/tinystories-656k/tokenizer.json"), 300); real != nil {
 		f.Add(real)
 	}
 	f.Add([]byte(`{"added_tokens":[{"id":3,"content":"<s>","special":true}],
@@ -82,6 +83,44 @@ func FuzzParseHFJSON(f *testing.F) {
 			exercise(t, spec)
 		}
 	})
+}
+
+// trimmedHFJSON keeps a real tokenizer.json's pipeline but only the first n
+// ids of its vocabulary and the merges among them: mutating the whole
+// 86 KB file makes each exec slow, and the structure is what matters.
+func trimmedHFJSON(data []byte, n int) []byte {
+	var doc map[string]any
+	if data == nil || json.Unmarshal(data, &doc) != nil {
+		return nil
+	}
+	model, ok := doc["model"].(map[string]any)
+	if !ok {
+		return nil
+	}
+	vocab, _ := model["vocab"].(map[string]any)
+	kept := map[string]any{}
+	for piece, id := range vocab {
+		if v, ok := id.(float64); ok && int(v) < n {
+			kept[piece] = id
+		}
+	}
+	model["vocab"] = kept
+	var merges []any
+	list, _ := model["merges"].([]any)
+	for _, m := range list {
+		if s, ok := m.(string); ok {
+			l, r, _ := strings.Cut(s, " ")
+			if kept[l] != nil && kept[r] != nil && kept[l+r] != nil {
+				merges = append(merges, s)
+			}
+		}
+	}
+	model["merges"] = merges
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return nil
+	}
+	return out
 }
 
 // protoModel writes a small SentencePiece ModelProto.
@@ -177,4 +216,18 @@ func FuzzSPMEncode(f *testing.F) {
 			t.Fatalf("stream %q != Decode %q", streamed, back)
 		}
 	})
+}
+
+func TestTrimmedHFJSONSeedParses(t *testing.T) {
+	data := trimmedHFJSON(seedFile("models/tinystories-656k/tokenizer.json"), 300)
+	if data == nil {
+		t.Skip("TinyStories tokenizer.json not available")
+	}
+	spec, err := ParseHFJSON(data, "seed.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.Kind != SPM || len(spec.Tokens) != 300 || len(spec.Merges) == 0 || spec.BOS != 1 {
+		t.Fatalf("trimmed seed: kind %s, %d tokens, %d merges, bos %d", spec.Kind, len(spec.Tokens), len(spec.Merges), spec.BOS)
+	}
 }

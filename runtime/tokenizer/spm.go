@@ -130,20 +130,29 @@ func hexDigit(c byte) (byte, bool) {
 	return 0, false
 }
 
-// utf8Len is the length of the UTF-8 sequence a lead byte announces, read
-// from its top four bits as llama.cpp's unicode_len_utf8 does: a stray
-// continuation byte counts as one character, so invalid UTF-8 still splits
-// deterministically and falls back to byte tokens.
-func utf8Len(b byte) int {
-	switch b >> 4 {
+// charLen is the byte length of the character starting at text[off]: the
+// length its lead byte announces (llama.cpp's unicode_len_utf8), cut short
+// where a byte that is not a continuation byte comes first. For valid UTF-8
+// that is simply the character. For invalid input llama.cpp would let a
+// stray lead byte swallow the next characters (even the "▁" of a space)
+// into byte tokens; stopping at them keeps those characters, so decoding
+// still gives the input back. The ids differ from llama.cpp's only there.
+func charLen(text string, off int) int {
+	n := 1
+	switch text[off] >> 4 {
 	case 0xC, 0xD:
-		return 2
+		n = 2
 	case 0xE:
-		return 3
+		n = 3
 	case 0xF:
-		return 4
+		n = 4
 	}
-	return 1
+	for k := 1; k < n; k++ {
+		if off+k >= len(text) || text[off+k]&0xC0 != 0x80 {
+			return k
+		}
+	}
+	return n
 }
 
 // symbol is one run of text in the linked list being merged.
@@ -204,7 +213,7 @@ func (m *spm) encode(text string) []int {
 	text = strings.ReplaceAll(text, " ", spaceMark)
 	s := &session{m: m, text: text}
 	for off := 0; off < len(text); {
-		n := min(utf8Len(text[off]), len(text)-off)
+		n := charLen(text, off)
 		id := -1
 		if v, ok := m.pieces[text[off:off+n]]; ok {
 			id = v
