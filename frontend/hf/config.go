@@ -36,9 +36,6 @@ type hfConfig struct {
 	model.Config
 	HFArch string // e.g. "LlamaForCausalLM"
 	Arch   string // "llama", "mistral" or "qwen2"
-	// OutputBias is set when o_proj has a bias too (Llama's
-	// attention_bias applies to all four projections).
-	OutputBias bool
 	NameOrPath string // _name_or_path, when present
 	BOS, EOS   []int  // bos_token_id / eos_token_id
 	// Notes are things about the config a user should know, such as a

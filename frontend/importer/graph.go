@@ -69,6 +69,9 @@ func buildGraph(name string, cfg model.Config, infos []tensor.Info) (format.Grap
 		if cfg.QKVBias {
 			parts = append(parts, "attn_q.bias", "attn_k.bias", "attn_v.bias")
 		}
+		if cfg.OutputBias {
+			parts = append(parts, "attn_output.bias")
+		}
 		names := make([]string, len(parts))
 		for i, p := range parts {
 			names[i] = model.LayerTensor(l, p)
@@ -84,7 +87,7 @@ func buildGraph(name string, cfg model.Config, infos []tensor.Info) (format.Grap
 				Layer: &layer, HiddenSize: cfg.Dim, IntermediateSize: cfg.Hidden,
 				NumAttentionHeads: cfg.Heads, NumKeyValueHeads: cfg.KVHeads, AttentionHeadSize: cfg.HeadDim,
 				ContextLength: cfg.SeqLen, RopeTheta: cfg.RopeTheta, RopeLayout: string(cfg.RopeLayout),
-				NormType: "rms_norm", NormEps: cfg.NormEps, Activation: "silu", QKVBias: cfg.QKVBias,
+				NormType: "rms_norm", NormEps: cfg.NormEps, Activation: "silu", QKVBias: cfg.QKVBias, OutputBias: cfg.OutputBias,
 			},
 			Weights: w,
 		})
@@ -142,12 +145,12 @@ func configFromGraph(g *format.Graph, file string) (model.Config, error) {
 			if c.NormType != "rms_norm" || c.Activation != "silu" {
 				return cfg, bad("transformer_block %s uses norm %q / activation %q; the runtime supports rms_norm / silu", n.ID, c.NormType, c.Activation)
 			}
-			if c.OutputBias || c.MLPBias {
-				return cfg, bad("transformer_block %s has output or MLP biases, which the runtime does not support", n.ID)
+			if c.MLPBias {
+				return cfg, bad("transformer_block %s has MLP biases, which the runtime does not support", n.ID)
 			}
 			cfg.Layers++
 			cfg.Hidden, cfg.Heads, cfg.KVHeads, cfg.HeadDim = c.IntermediateSize, c.NumAttentionHeads, c.NumKeyValueHeads, c.AttentionHeadSize
-			cfg.RopeTheta, cfg.RopeLayout, cfg.NormEps, cfg.QKVBias = c.RopeTheta, model.RopeLayout(c.RopeLayout), c.NormEps, c.QKVBias
+			cfg.RopeTheta, cfg.RopeLayout, cfg.NormEps, cfg.QKVBias, cfg.OutputBias = c.RopeTheta, model.RopeLayout(c.RopeLayout), c.NormEps, c.QKVBias, c.OutputBias
 		case nodeLinear:
 			if n.ID != idHead {
 				continue

@@ -31,6 +31,7 @@ type Config struct {
 	RopeLayout RopeLayout
 	NormEps    float32
 	QKVBias    bool // Qwen2-style q/k/v biases
+	OutputBias bool // attention output projection bias (Llama attention_bias)
 	Tied       bool // classifier shares the token embedding
 }
 
@@ -58,7 +59,7 @@ func (c *Config) Validate() error {
 //	blk.N.attn_q.weight          [heads*headDim, dim]   (+ .bias when QKVBias)
 //	blk.N.attn_k.weight          [kvHeads*headDim, dim] (+ .bias)
 //	blk.N.attn_v.weight          [kvHeads*headDim, dim] (+ .bias)
-//	blk.N.attn_output.weight     [dim, heads*headDim]
+//	blk.N.attn_output.weight     [dim, heads*headDim]   (+ .bias [dim] when OutputBias)
 //	blk.N.ffn_norm.weight        [dim]
 //	blk.N.ffn_gate.weight        [hidden, dim]  (w1)
 //	blk.N.ffn_up.weight          [hidden, dim]  (w3)

@@ -60,6 +60,9 @@ func randomWeights(cfg Config, seed uint64) (map[string][]float32, map[string][]
 			add(name("attn_v.bias"), 0.1, kv)
 		}
 		add(name("attn_output.weight"), 0.1, cfg.Dim, q)
+		if cfg.OutputBias {
+			add(name("attn_output.bias"), 0.1, cfg.Dim)
+		}
 		add(name("ffn_norm.weight"), 0.3, cfg.Dim)
 		add(name("ffn_gate.weight"), 0.2, cfg.Hidden, cfg.Dim)
 		add(name("ffn_up.weight"), 0.2, cfg.Hidden, cfg.Dim)

@@ -30,6 +30,7 @@ type layer struct {
 	attnNorm, ffnNorm []float32
 	wq, wk, wv, wo    *matrix
 	bq, bk, bv        []float32 // nil unless QKVBias
+	bo                []float32 // nil unless OutputBias
 	gate, up, down    *matrix
 }
 
@@ -102,6 +103,11 @@ func New(cfg Config, get func(name string) (*tensor.Tensor, error)) (*Model, err
 		}
 		if L.wo, err = mat(name("attn_output.weight"), cfg.Dim, qDim); err != nil {
 			return nil, err
+		}
+		if cfg.OutputBias {
+			if L.bo, err = vec(name("attn_output.bias"), cfg.Dim); err != nil {
+				return nil, err
+			}
 		}
 		if L.ffnNorm, err = vec(name("ffn_norm.weight"), cfg.Dim); err != nil {
 			return nil, err
@@ -229,6 +235,9 @@ func (m *Model) Forward(token, pos int) ([]float32, error) {
 			}
 		}
 		L.wo.matVec(m.xb2, m.att[:qDim])
+		if L.bo != nil {
+			addInto(m.xb2, L.bo)
+		}
 		addInto(x, m.xb2)
 
 		rmsnorm(xb, x, L.ffnNorm, c.NormEps)
