@@ -34,8 +34,8 @@ var modelTypes = map[string]string{
 // hfConfig is what config.json says, reduced to what OMEX uses.
 type hfConfig struct {
 	model.Config
-	HFArch string // e.g. "LlamaForCausalLM"
-	Arch   string // "llama", "mistral" or "qwen2"
+	HFArch     string // e.g. "LlamaForCausalLM"
+	Arch       string // "llama", "mistral" or "qwen2"
 	NameOrPath string // _name_or_path, when present
 	BOS, EOS   []int  // bos_token_id / eos_token_id
 	// Notes are things about the config a user should know, such as a
