@@ -9,7 +9,7 @@ import (
 
 // bpe is byte-level BPE (GPT-2, Llama 3, Qwen2, DeepSeek, ...). Text is split
 // into words by the pre-tokenizer; each word's bytes become byte-level
-// characters, one bpeSymbol each; then the adjacent pair with the lowest merge
+// characters, one symbol each; then the adjacent pair with the lowest merge
 // rank is merged, leftmost first among equals, until no pair has a rank.
 //
 // Ranks come from spec.Merges ("left right", in rank order). A spec with no
@@ -38,9 +38,15 @@ type bpePair struct{ left, right int }
 // bpeMerge is what a pair becomes, and how early it merges.
 type bpeMerge struct{ rank, id int }
 
-// bpeCacheMax bounds the word cache; it is emptied when full.
-const bpeCacheMax = 1 << 14
+// bpeCacheMax bounds the word cache (it is emptied when full), and
+// bpeCacheWordMax the length of the words it keeps: long words are rare and
+// would only take memory.
+const (
+	bpeCacheMax     = 1 << 14
+	bpeCacheWordMax = 256
+)
 
+// newBPE builds the byte-level BPE encoder of a spec.
 func newBPE(spec *Spec) (encoder, error) {
 	b := &bpe{
 		spec:         spec,
@@ -110,6 +116,9 @@ func (b *bpe) encodeWord(word string) []int {
 		return ids
 	}
 	ids = b.bpeWord(word)
+	if len(word) > bpeCacheWordMax {
+		return ids
+	}
 	b.mu.Lock()
 	if len(b.cache) >= bpeCacheMax {
 		clear(b.cache)
@@ -121,7 +130,7 @@ func (b *bpe) encodeWord(word string) []int {
 
 // bpeSymbol is one node of the word being merged: a token id and its
 // neighbours; id -1 marks a byte with no token (dropped from the output, as
-// Hugging Face and llama.cpp drop it), dead marks a bpeSymbol merged away.
+// Hugging Face and llama.cpp drop it), dead marks a symbol merged away.
 type bpeSymbol struct {
 	id         int
 	prev, next int
@@ -176,7 +185,7 @@ func (b *bpe) bpeWord(word string) []int {
 	return out
 }
 
-// push queues the pair starting at bpeSymbol i, if it can merge.
+// push queues the pair starting at symbol i, if it can merge.
 func (b *bpe) push(q *bpeQueue, syms []bpeSymbol, i int) {
 	j := syms[i].next
 	if j < 0 {
