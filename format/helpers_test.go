@@ -130,7 +130,7 @@ func sampleTokenizer() Tokenizer {
 }
 
 // writeSample writes the sample package to dir and returns its tensors.
-func writeSample(t *testing.T, dir string, opts ...Option) []testTensor {
+func writeSample(t testing.TB, dir string, opts ...Option) []testTensor {
 	t.Helper()
 	ts := sampleTensors(1)
 	w, err := Create(dir, opts...)
@@ -156,7 +156,7 @@ func writeSample(t *testing.T, dir string, opts ...Option) []testTensor {
 	return ts
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

@@ -15,8 +15,8 @@ import (
 // Size limits for files read whole; a larger file is rejected before it is
 // read, so a corrupt or hostile package cannot make Open allocate much.
 const (
-	maxJSONBytes = 64 << 20  // metadata, graph, index, tokenizer config, agent
-	maxTextBytes = 512 << 20 // vocab.txt, merges.txt
+	maxJSONBytes = 64 << 20 // metadata, graph, index, tokenizer config, agent
+	maxTextBytes = 64 << 20 // vocab.txt, merges.txt (real ones are a few MB)
 )
 
 // marshalJSON is the one JSON encoding of the package: struct field order,

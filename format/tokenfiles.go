@@ -113,7 +113,8 @@ func encodeLines(items []string) []byte {
 }
 
 // decodeLines parses a file written by encodeLines. When want >= 0 the file
-// must hold exactly want lines. Errors name file and the byte offset.
+// must hold exactly want lines, else at most MaxVocab. Errors name file and
+// the byte offset.
 func decodeLines(data []byte, file string, want int) ([]string, *omexerr.Error) {
 	if len(data) > 0 && data[len(data)-1] != '\n' {
 		return nil, omexerr.Modelf("model.truncated", "last line has no newline").WithFile(file).WithOffset(int64(len(data)))
@@ -121,6 +122,9 @@ func decodeLines(data []byte, file string, want int) ([]string, *omexerr.Error) 
 	n := bytes.Count(data, []byte{'\n'})
 	if want >= 0 && n != want {
 		return nil, omexerr.Modelf("model.bad_tokenizer", "%d lines, want %d", n, want).WithFile(file).WithOffset(int64(len(data)))
+	}
+	if n > MaxVocab {
+		return nil, omexerr.Modelf("model.too_large", "%d lines, more than %d", n, MaxVocab).WithFile(file).WithOffset(0)
 	}
 	out := make([]string, 0, n)
 	off := 0

@@ -16,7 +16,7 @@ var sampleOnce struct {
 }
 
 // samplePackage returns a fresh copy of the sample package.
-func samplePackage(t *testing.T) string {
+func samplePackage(t testing.TB) string {
 	t.Helper()
 	sampleOnce.Do(func() {
 		tmp, err := os.MkdirTemp("", "omex-format-sample-")

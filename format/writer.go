@@ -64,6 +64,9 @@ func Create(dir string, opts ...Option) (*Writer, error) {
 	if dir == "" {
 		return nil, omexerr.Inputf("input.bad_path", "empty package path")
 	}
+	if b := filepath.Base(filepath.Clean(dir)); b == "." || b == ".." || b == string(filepath.Separator) {
+		return nil, omexerr.Inputf("input.bad_path", "package path %q does not name a directory to create", dir)
+	}
 	w := &Writer{
 		dir:   filepath.Clean(dir),
 		files: map[string]*weightFile{},
@@ -77,10 +80,7 @@ func Create(dir string, opts ...Option) (*Writer, error) {
 	if err := w.checkTarget(); err != nil {
 		return nil, err
 	}
-	parent, base := filepath.Split(w.dir)
-	if parent == "" {
-		parent = "."
-	}
+	parent, base := filepath.Dir(w.dir), filepath.Base(w.dir)
 	tmp, err := os.MkdirTemp(parent, "."+base+".omex-tmp-*")
 	if err != nil {
 		return nil, ioError("cannot create temporary directory", parent, err)

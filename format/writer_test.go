@@ -158,3 +158,11 @@ func TestCreateBadPath(t *testing.T) {
 	_, err := Create(filepath.Join(t.TempDir(), "no", "such", "parent", "pkg"))
 	wantCategory(t, err, omexerr.Resource)
 }
+
+func TestCreateRejectsNonNames(t *testing.T) {
+	for _, p := range []string{".", "..", "/", "a/.."} {
+		if _, err := Create(p, Overwrite()); omexerr.CategoryOf(err) != omexerr.Input {
+			t.Errorf("Create(%q): %v", p, err)
+		}
+	}
+}
