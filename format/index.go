@@ -14,7 +14,7 @@ import (
 type Index struct {
 	FormatVersion int          `json:"format_version"` // the record version, 1
 	Alignment     int          `json:"alignment"`      // 64
-	Tensors       []IndexEntry `json:"tensors"`        // sorted by file, then record offset
+	Tensors       []IndexEntry `json:"tensors"`        // in file order (see compareEntries), then by record offset
 }
 
 // IndexEntry locates one tensor. Offsets are absolute byte offsets in File
@@ -67,6 +67,28 @@ func newIndexEntry(name string, h *RecordHeader, recordOffset int64) IndexEntry 
 		e.ScalesCount = h.ScalesCount()
 	}
 	return e
+}
+
+// compareEntries orders entries as the writer lists them: the embedding
+// file, the block files by layer number, the head file; within a file by
+// record offset. It is the model's execution order, which readers that
+// stream weights appreciate.
+func compareEntries(a, b IndexEntry) int {
+	if c := cmp.Compare(layerRank(a.Layer), layerRank(b.Layer)); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.RecordOffset, b.RecordOffset)
+}
+
+// layerRank places EmbeddingLayer first and HeadLayer last.
+func layerRank(layer int) int {
+	switch layer {
+	case EmbeddingLayer:
+		return -1
+	case HeadLayer:
+		return MaxLayer + 1
+	}
+	return layer
 }
 
 // validate checks every entry's arithmetic (offsets follow from the record

@@ -50,6 +50,10 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatalf("%s: bad index entry %+v", x.t.Name, e)
 		}
 	}
+	// The index lists tensors in execution order: embedding, blocks, head.
+	if infos[0].Name != "token_embd.weight" || infos[len(infos)-1].Name != "output.weight" || infos[1].Name != "blk.0.attn_norm.weight" {
+		t.Fatalf("index order: %v ... %v", infos[:2], infos[len(infos)-1])
+	}
 	if _, err := p.ReadTensor("nope"); err == nil {
 		t.Fatal("reading an unknown tensor succeeded")
 	}

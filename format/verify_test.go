@@ -243,7 +243,7 @@ func TestOpenInconsistentJSON(t *testing.T) {
 	t.Run("overlapping records", func(t *testing.T) {
 		var ix Index
 		dir := edit(t, IndexFile, func(any) {
-			e := &ix.Tensors[2] // output.weight, second record of head.bin
+			e := indexByName(&ix)["output.weight"] // the second record of head.bin, at 320
 			e.RecordOffset, e.ScalesOffset, e.DataOffset = 0, e.ScalesOffset-320, e.DataOffset-320
 		}, &ix)
 		_, err := Open(dir)

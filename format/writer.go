@@ -385,12 +385,7 @@ func (w *Writer) commit() error {
 	if e := w.closeCurrent(); e != nil {
 		return e
 	}
-	slices.SortFunc(w.index, func(a, b IndexEntry) int {
-		if c := cmp.Compare(a.File, b.File); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.RecordOffset, b.RecordOffset)
-	})
+	slices.SortFunc(w.index, compareEntries)
 	ix := Index{FormatVersion: RecordVersion, Alignment: Alignment, Tensors: nonNil(w.index)}
 	if e := checkGraphWeights(w.graph, indexByName(&ix)); e != nil {
 		return asInput(e, GraphFile)
