@@ -1,7 +1,6 @@
 package tokenizer
 
 import (
-	"container/heap"
 	"fmt"
 	"strings"
 )
@@ -164,29 +163,59 @@ type symbol struct {
 
 // bigram is a candidate merge of two adjacent symbols.
 type bigram struct {
-	left, right int
 	score       float64 // higher merges first
-	size        int     // byte length of the merged text, to spot stale entries
-	id          int
+	left, right int32
+	size        int32 // byte length of the merged text, to spot stale entries
+	id          int32
 }
 
-// bigramQueue is a max-heap on score, leftmost first on ties.
+// before orders the queue: higher score first, leftmost first on ties.
+func (a *bigram) before(b *bigram) bool {
+	if a.score != b.score {
+		return a.score > b.score
+	}
+	return a.left < b.left
+}
+
+// bigramQueue is a binary max-heap of bigrams, typed rather than through
+// container/heap because the heap is most of the encoding time.
 type bigramQueue []bigram
 
-func (q bigramQueue) Len() int { return len(q) }
-func (q bigramQueue) Less(i, j int) bool {
-	if q[i].score != q[j].score {
-		return q[i].score > q[j].score
+func (q *bigramQueue) push(b bigram) {
+	*q = append(*q, b)
+	h := *q
+	for i := len(h) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !h[i].before(&h[parent]) {
+			break
+		}
+		h[i], h[parent] = h[parent], h[i]
+		i = parent
 	}
-	return q[i].left < q[j].left
 }
-func (q bigramQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *bigramQueue) Push(x any)   { *q = append(*q, x.(bigram)) }
-func (q *bigramQueue) Pop() any {
-	old := *q
-	x := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return x
+
+func (q *bigramQueue) pop() bigram {
+	h := *q
+	top := h[0]
+	last := len(h) - 1
+	h[0] = h[last]
+	h = h[:last]
+	for i := 0; ; {
+		best, l, r := i, 2*i+1, 2*i+2
+		if l < len(h) && h[l].before(&h[best]) {
+			best = l
+		}
+		if r < len(h) && h[r].before(&h[best]) {
+			best = r
+		}
+		if best == i {
+			break
+		}
+		h[i], h[best] = h[best], h[i]
+		i = best
+	}
+	*q = h
+	return top
 }
 
 // session is the state of one encode call.
@@ -228,22 +257,23 @@ func (m *spm) encode(text string) []int {
 	for i := 1; i < len(s.symbols); i++ {
 		s.tryAdd(i-1, i)
 	}
-	for s.queue.Len() > 0 {
-		b := heap.Pop(&s.queue).(bigram)
-		l, r := &s.symbols[b.left], &s.symbols[b.right]
+	for len(s.queue) > 0 {
+		b := s.queue.pop()
+		left := int(b.left)
+		l, r := &s.symbols[left], &s.symbols[b.right]
 		// A symbol merged since the pair was queued has changed length.
-		if l.n == 0 || r.n == 0 || l.n+r.n != b.size {
+		if l.n == 0 || r.n == 0 || l.n+r.n != int(b.size) {
 			continue
 		}
 		l.n += r.n
-		l.id = b.id
+		l.id = int(b.id)
 		r.n = 0
 		l.next = r.next
 		if r.next >= 0 {
-			s.symbols[r.next].prev = b.left
+			s.symbols[r.next].prev = left
 		}
-		s.tryAdd(l.prev, b.left)
-		s.tryAdd(b.left, l.next)
+		s.tryAdd(l.prev, left)
+		s.tryAdd(left, l.next)
 	}
 	var out []int
 	for i := 0; i != -1; i = s.symbols[i].next {
@@ -274,7 +304,7 @@ func (s *session) tryAdd(left, right int) {
 	} else if s.m.spec.Scores != nil {
 		score = float64(s.m.spec.Scores[id])
 	}
-	heap.Push(&s.queue, bigram{left: left, right: right, score: score, size: len(merged), id: id})
+	s.queue.push(bigram{score: score, left: int32(left), right: int32(right), size: int32(len(merged)), id: int32(id)})
 	if s.m.spec.Types != nil && s.m.spec.Types[id] == TypeUnused {
 		if s.revMerge == nil {
 			s.revMerge = map[string][2]string{}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -203,5 +204,17 @@ func TestSPMMergeRanks(t *testing.T) {
 	}
 	if got, want := tok.Encode("abc", EncodeOptions{}), []int{1, 5, 4}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+// BenchmarkSPMEncode measures encoding English prose with Llama 2's
+// 32000-piece vocabulary.
+func BenchmarkSPMEncode(b *testing.B) {
+	spec, err := LoadSentencePieceModel(sharedTestdata(b, "tokenizers/llama2-tokenizer.model"))
+	tok := mustTokenizer(b, spec, err)
+	text := strings.Repeat("Once upon a time, there was a little girl named Lily. She loved to play outside in the sunshine. ", 100)
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		tok.Encode(text, EncodeOptions{AddBOS: true})
 	}
 }
