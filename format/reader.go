@@ -13,7 +13,9 @@ import (
 )
 
 // Package is an opened OMEX package: its JSON files and tokenizer in
-// memory, its weights read on demand with ReadTensor.
+// memory, its weights read on demand with ReadTensor. ReadTensor opens the
+// weight file for each call, so goroutines may read tensors concurrently
+// and there is nothing to close.
 type Package struct {
 	Dir          string
 	Metadata     Metadata
