@@ -294,6 +294,8 @@ func (w *Writer) SetGraph(g Graph) error {
 	if err := w.usable(); err != nil {
 		return err
 	}
+	// Clone what is normalized below so the caller's graph is not changed.
+	g.Nodes, g.EntryPoints = slices.Clone(g.Nodes), slices.Clone(g.EntryPoints)
 	for i := range g.Nodes {
 		n := &g.Nodes[i]
 		n.Inputs, n.Outputs, n.Weights = nonNil(n.Inputs), nonNil(n.Outputs), nonNil(n.Weights)
@@ -361,6 +363,9 @@ func asInput(e *omexerr.Error, file string) *omexerr.Error {
 // so the target is either the complete new package or untouched.
 func (w *Writer) Commit() error {
 	if err := w.usable(); err != nil {
+		if !w.done {
+			w.Abort() // broken by an earlier I/O failure
+		}
 		return err
 	}
 	err := w.commit()

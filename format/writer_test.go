@@ -166,3 +166,23 @@ func TestCreateRejectsNonNames(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteFailureBreaksWriter makes the weight file impossible to create:
+// the failure is a ResourceError, the writer refuses further work, and
+// Abort still leaves nothing behind.
+func TestWriteFailureBreaksWriter(t *testing.T) {
+	parent := t.TempDir()
+	w, err := Create(filepath.Join(parent, "pkg"))
+	must(t, err)
+	weights := filepath.Join(w.tmp, WeightsDir)
+	must(t, os.RemoveAll(weights))
+	must(t, os.WriteFile(weights, nil, 0o644)) // a file where the directory was
+	ts := sampleTensors(4)
+	wantCategory(t, w.WriteTensor(ts[0].t, ts[0].layer), omexerr.Resource)
+	wantCategory(t, w.WriteTensor(ts[1].t, ts[1].layer), omexerr.Resource)
+	if err := w.Commit(); err == nil {
+		t.Fatal("Commit of a broken writer succeeded")
+	}
+	onlyEntries(t, parent) // Commit cleaned up
+	must(t, w.Abort())
+}
