@@ -58,12 +58,19 @@ type decodeState struct {
 }
 
 func (t *Tokenizer) newDecodeState() decodeState {
-	return decodeState{stripSpace: t.spec.AddSpacePrefix}
+	return decodeState{stripSpace: t.stripsLeadingSpace()}
+}
+
+// stripsLeadingSpace reports whether decoded text drops the space its first
+// piece starts with: SentencePiece's dummy prefix, and WordPiece, whose
+// word-start pieces decode with a separating space.
+func (t *Tokenizer) stripsLeadingSpace() bool {
+	return t.spec.AddSpacePrefix || t.spec.Kind == WordPiece
 }
 
 // appendDecoded appends the text of one token to dst.
 func (t *Tokenizer) appendDecoded(dst []byte, id int, st *decodeState) []byte {
-	if id == t.spec.BOS && t.validID(id) && t.spec.AddSpacePrefix {
+	if id == t.spec.BOS && t.validID(id) && t.stripsLeadingSpace() {
 		st.stripSpace = true
 	}
 	p := t.TokenPiece(id)

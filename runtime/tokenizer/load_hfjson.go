@@ -59,6 +59,7 @@ type hfJSON struct {
 		ByteFallback            bool            `json:"byte_fallback"`
 		ContinuingSubwordPrefix *string         `json:"continuing_subword_prefix"`
 		MaxInputCharsPerWord    *int            `json:"max_input_chars_per_word"`
+		IgnoreMerges            bool            `json:"ignore_merges"`
 	} `json:"model"`
 }
 
@@ -162,6 +163,7 @@ func ParseHFJSON(data []byte, name string) (Spec, error) {
 			spec.AddSpacePrefix = spmAddsPrefix(normalizer, pre)
 		} else {
 			spec.Kind = BPE
+			spec.IgnoreMerges = j.Model.IgnoreMerges
 			spec.PreRegex, spec.AddSpacePrefix = byteLevelSplits(pre)
 			if spec.PreRegex == nil {
 				spec.Pre = "gpt2"

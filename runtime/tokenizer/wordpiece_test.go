@@ -90,3 +90,17 @@ func TestWordPieceNoLowercase(t *testing.T) {
 		t.Errorf("got %v", got)
 	}
 }
+
+// TestWordPieceDecodeNoLeadingSpace: decoded WordPiece text starts with the
+// first word, not with the separator its piece carries.
+func TestWordPieceDecodeNoLeadingSpace(t *testing.T) {
+	spec := Spec{Kind: WordPiece, Tokens: []string{"[UNK]", "hello", "world", "##s"}, BOS: -1, EOS: -1, UNK: 0, PAD: -1, Lowercase: true}
+	tok, err := New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := tok.Encode("Hello worlds", EncodeOptions{})
+	if got := tok.Decode(ids); got != "hello worlds" {
+		t.Fatalf("decode(%v) = %q, want %q", ids, got, "hello worlds")
+	}
+}
