@@ -9,6 +9,26 @@ import (
 	"github.com/omex-dev/omex/tensor"
 )
 
+// refF16 decodes a half from its definition, independently of the kernels'
+// decoder, so tests judge stored F16 values by the standard.
+func refF16(h uint16) float32 {
+	sign := 1.0
+	if h&0x8000 != 0 {
+		sign = -1
+	}
+	exp, frac := int(h>>10&0x1f), float64(h&0x3ff)
+	switch exp {
+	case 0x1f:
+		if frac != 0 {
+			return float32(math.NaN())
+		}
+		return float32(sign * math.Inf(1))
+	case 0:
+		return float32(sign * math.Ldexp(frac/1024, -14))
+	}
+	return float32(sign * math.Ldexp(1+frac/1024, exp-15))
+}
+
 // f32Tensor wraps values as an F32 tensor of the given shape.
 func f32Tensor(name string, vals []float32, shape ...int) *tensor.Tensor {
 	b := make([]byte, 4*len(vals))

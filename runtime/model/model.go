@@ -1,9 +1,8 @@
 package model
 
 import (
-	"math"
-
 	"github.com/omex-dev/omex/omexerr"
+	"github.com/omex-dev/omex/runtime/kernels"
 	"github.com/omex-dev/omex/tensor"
 )
 
@@ -11,10 +10,10 @@ import (
 // fp32 reference forward pass. It is not safe for concurrent use.
 type Model struct {
 	cfg    Config
-	embd   *matrix
+	embd   *kernels.Matrix
 	layers []layer
 	norm   []float32
-	cls    *matrix // the embedding when cfg.Tied
+	cls    *kernels.Matrix // the embedding when cfg.Tied
 
 	// The KV cache, per layer SeqLen x kvDim, and how many positions of it
 	// hold valid entries (attention never reads past them).
@@ -28,10 +27,10 @@ type Model struct {
 // layer holds one transformer block's weights.
 type layer struct {
 	attnNorm, ffnNorm []float32
-	wq, wk, wv, wo    *matrix
+	wq, wk, wv, wo    *kernels.Matrix
 	bq, bk, bv        []float32 // nil unless QKVBias
 	bo                []float32 // nil unless OutputBias
-	gate, up, down    *matrix
+	gate, up, down    *kernels.Matrix
 }
 
 // New builds a model from cfg, fetching every tensor by its canonical name
@@ -53,19 +52,19 @@ func New(cfg Config, get func(name string) (*tensor.Tensor, error)) (*Model, err
 		}
 		return t, nil
 	}
-	mat := func(name string, shape ...int) (*matrix, error) {
+	mat := func(name string, rows, cols int) (*kernels.Matrix, error) {
 		t, err := fetch(name)
 		if err != nil {
 			return nil, err
 		}
-		return newMatrix(t, name, shape...)
+		return kernels.NewMatrix(t, name, rows, cols)
 	}
 	vec := func(name string, n int) ([]float32, error) {
 		t, err := fetch(name)
 		if err != nil {
 			return nil, err
 		}
-		return vector(t, name, n)
+		return kernels.Vector(t, name, n)
 	}
 
 	qDim := cfg.Heads * cfg.HeadDim
@@ -183,72 +182,43 @@ func (m *Model) Forward(token, pos int) ([]float32, error) {
 	hd := c.HeadDim
 	kvDim := c.KVHeads * hd
 	qDim := c.Heads * hd
-	kvMul := c.Heads / c.KVHeads
 	x, xb := m.x, m.xb
-	m.embd.row(token, x)
-	ropeTable(m.cos, m.sin, pos, hd, c.RopeTheta)
-	// llama2.c divides by sqrtf(head_size); sqrt is correctly rounded in
-	// both, so float64 sqrt rounded to float32 is the same number.
-	scale := float32(math.Sqrt(float64(hd)))
+	m.embd.Row(token, x)
+	kernels.RopeTable(m.cos, m.sin, pos, hd, c.RopeTheta)
 
 	for l := range m.layers {
 		L := &m.layers[l]
-		rmsnorm(xb, x, L.attnNorm, c.NormEps)
+		kernels.RMSNorm(xb, x, L.attnNorm, c.NormEps)
 		k := m.kcache[l][pos*kvDim : (pos+1)*kvDim]
 		v := m.vcache[l][pos*kvDim : (pos+1)*kvDim]
-		L.wq.matVec(m.q, xb)
-		L.wk.matVec(k, xb)
-		L.wv.matVec(v, xb)
+		L.wq.MatVec(m.q, xb)
+		L.wk.MatVec(k, xb)
+		L.wv.MatVec(v, xb)
 		if L.bq != nil {
-			addInto(m.q, L.bq)
-			addInto(k, L.bk)
-			addInto(v, L.bv)
+			kernels.Add(m.q, L.bq)
+			kernels.Add(k, L.bk)
+			kernels.Add(v, L.bv)
 		}
-		if c.RopeLayout == RopeInterleaved {
-			ropeInterleaved(m.q, m.cos, m.sin, hd)
-			ropeInterleaved(k, m.cos, m.sin, hd)
-		} else {
-			ropeHalfSplit(m.q, m.cos, m.sin, hd)
-			ropeHalfSplit(k, m.cos, m.sin, hd)
-		}
+		// Validate admits only the two layouts, so Rope always applies.
+		kernels.Rope(m.q, m.cos, m.sin, hd, string(c.RopeLayout))
+		kernels.Rope(k, m.cos, m.sin, hd, string(c.RopeLayout))
 
-		for h := 0; h < c.Heads; h++ {
-			q := m.q[h*hd : (h+1)*hd]
-			kvOff := (h / kvMul) * hd
-			scores := m.scores[:pos+1]
-			for t := range scores {
-				kt := m.kcache[l][t*kvDim+kvOff : t*kvDim+kvOff+hd]
-				var s float32
-				for i, qi := range q {
-					s += float32(qi * kt[i])
-				}
-				scores[t] = s / scale
-			}
-			softmax(scores)
-			out := m.att[h*hd : (h+1)*hd]
-			clear(out)
-			for t, a := range scores {
-				vt := m.vcache[l][t*kvDim+kvOff : t*kvDim+kvOff+hd]
-				for i := range out {
-					out[i] += float32(a * vt[i])
-				}
-			}
-		}
-		L.wo.matVec(m.xb2, m.att[:qDim])
+		kernels.Attention(m.att, m.q, m.kcache[l], m.vcache[l], c.Heads, c.KVHeads, hd, pos+1, m.scores)
+		L.wo.MatVec(m.xb2, m.att[:qDim])
 		if L.bo != nil {
-			addInto(m.xb2, L.bo)
+			kernels.Add(m.xb2, L.bo)
 		}
-		addInto(x, m.xb2)
+		kernels.Add(x, m.xb2)
 
-		rmsnorm(xb, x, L.ffnNorm, c.NormEps)
-		L.gate.matVec(m.hb, xb)
-		L.up.matVec(m.hb2, xb)
-		swiglu(m.hb, m.hb2)
-		L.down.matVec(xb, m.hb)
-		addInto(x, xb)
+		kernels.RMSNorm(xb, x, L.ffnNorm, c.NormEps)
+		L.gate.MatVec(m.hb, xb)
+		L.up.MatVec(m.hb2, xb)
+		kernels.SiLUMul(m.hb, m.hb2)
+		L.down.MatVec(xb, m.hb)
+		kernels.Add(x, xb)
 	}
-	rmsnorm(x, x, m.norm, c.NormEps)
-	m.cls.matVec(m.logits, x)
+	kernels.RMSNorm(x, x, m.norm, c.NormEps)
+	m.cls.MatVec(m.logits, x)
 	m.filled = pos + 1
 	return m.logits, nil
 }

@@ -3,6 +3,8 @@ package model
 import (
 	"math"
 	"testing"
+
+	"github.com/omex-dev/omex/runtime/kernels"
 )
 
 // permuteRows applies llama.cpp's HF->GGUF Q/K permutation to a [heads *
@@ -94,17 +96,10 @@ func maxDiff(a, b []float32) float64 {
 	return m
 }
 
-// TestRopeTable checks the float32 angle table against float64 math.
-func TestRopeTable(t *testing.T) {
-	const hd, pos = 64, 300
-	cos, sin := make([]float32, hd/2), make([]float32, hd/2)
-	ropeTable(cos, sin, pos, hd, 500000)
-	for j := range cos {
-		ang := pos * math.Pow(500000, -float64(2*j)/hd)
-		// The float32 angle carries a relative error of a few ulps of
-		// pos*freq, which at 300 radians is ~1e-4 absolute.
-		if math.Abs(float64(cos[j])-math.Cos(ang)) > 2e-4 || math.Abs(float64(sin[j])-math.Sin(ang)) > 2e-4 {
-			t.Errorf("pair %d: cos %v sin %v, want %v %v", j, cos[j], sin[j], math.Cos(ang), math.Sin(ang))
-		}
+// TestRopeLayoutNames checks that the config's layout names are the ones
+// the kernels' Rope dispatches on: Forward passes them through as strings.
+func TestRopeLayoutNames(t *testing.T) {
+	if string(RopeInterleaved) != kernels.LayoutInterleaved || string(RopeHalfSplit) != kernels.LayoutHalfSplit {
+		t.Errorf("layouts %q %q, kernels %q %q", RopeInterleaved, RopeHalfSplit, kernels.LayoutInterleaved, kernels.LayoutHalfSplit)
 	}
 }

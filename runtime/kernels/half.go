@@ -1,4 +1,4 @@
-package model
+package kernels
 
 import (
 	"math"
@@ -11,15 +11,15 @@ import (
 var f16Table = sync.OnceValue(func() *[1 << 16]float32 {
 	var t [1 << 16]float32
 	for i := range t {
-		t[i] = f16ToF32(uint16(i))
+		t[i] = F16ToF32(uint16(i))
 	}
 	return &t
 })
 
-// f16ToF32 converts an IEEE 754 half to float32 exactly (every half is
+// F16ToF32 converts an IEEE 754 half to float32 exactly (every half is
 // representable as a float32), keeping signed zeros, subnormals, infinities
 // and NaN payloads.
-func f16ToF32(h uint16) float32 {
+func F16ToF32(h uint16) float32 {
 	sign := uint32(h>>15) << 31
 	exp := uint32(h>>10) & 0x1f
 	frac := uint32(h) & 0x3ff
@@ -38,5 +38,5 @@ func f16ToF32(h uint16) float32 {
 	return math.Float32frombits(sign | (exp+112)<<23 | frac<<13)
 }
 
-// bf16ToF32 converts a bfloat16 (the top half of a float32) to float32.
-func bf16ToF32(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
+// BF16ToF32 converts a bfloat16 (the top half of a float32) to float32.
+func BF16ToF32(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }

@@ -1,16 +1,15 @@
-package model
+package kernels
 
 import (
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"testing"
-	"unsafe"
 
 	"github.com/omex-dev/omex/tensor"
 )
 
-// refF16 decodes a half from its definition, independently of f16ToF32.
+// refF16 decodes a half from its definition, independently of F16ToF32.
 func refF16(h uint16) float32 {
 	sign := 1.0
 	if h&0x8000 != 0 {
@@ -29,24 +28,13 @@ func refF16(h uint16) float32 {
 	return float32(sign * math.Ldexp(1+frac/1024, exp-15))
 }
 
-func TestF16Decode(t *testing.T) {
-	for _, tc := range []struct {
-		h    uint16
-		want float32
-	}{{0x3c00, 1}, {0xc000, -2}, {0x7bff, 65504}, {0x0001, 1.0 / (1 << 24)}, {0x0400, 1.0 / (1 << 14)}, {0x3555, 0.333251953125}} {
-		if got := f16ToF32(tc.h); got != tc.want {
-			t.Errorf("f16 %#04x: got %v, want %v", tc.h, got, tc.want)
-		}
+// randVals returns n normal values scaled by s.
+func randVals(r *rand.Rand, n int, s float64) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.NormFloat64() * s)
 	}
-	for h := range 1 << 16 {
-		got, want := f16ToF32(uint16(h)), refF16(uint16(h))
-		if math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
-			t.Fatalf("f16 %#04x: got %v, want %v", h, got, want)
-		}
-	}
-	if b := math.Float32bits(f16ToF32(0x8000)); b != 0x80000000 {
-		t.Errorf("negative zero decoded as %#x", b)
-	}
+	return v
 }
 
 // quantized holds a random tensor of one dtype and its values dequantized
@@ -132,13 +120,13 @@ func TestMatVecDequant(t *testing.T) {
 		for _, sh := range [][2]int{{8, 172}, {96, 64}, {600, 128}} {
 			rows, cols := sh[0], sh[1]
 			q := randomQuantized(r, d, rows, cols)
-			m, err := newMatrix(q.t, "w", rows, cols)
+			m, err := NewMatrix(q.t, "w", rows, cols)
 			if err != nil {
 				t.Fatal(err)
 			}
 			x := randVals(r, cols, 1)
 			got := make([]float32, rows)
-			m.matVec(got, x)
+			m.MatVec(got, x)
 			want := refMatVec(q.ref, rows, cols, x)
 			for i := range want {
 				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
@@ -147,7 +135,7 @@ func TestMatVecDequant(t *testing.T) {
 			}
 			row := make([]float32, cols)
 			for _, ri := range []int{0, rows / 2, rows - 1} {
-				m.row(ri, row)
+				m.Row(ri, row)
 				for j, v := range row {
 					if v != q.ref[ri*cols+j] {
 						t.Fatalf("%v %dx%d row %d col %d: got %v, want %v", d, rows, cols, ri, j, v, q.ref[ri*cols+j])
@@ -158,23 +146,30 @@ func TestMatVecDequant(t *testing.T) {
 	}
 }
 
-func TestAsFloat32(t *testing.T) {
-	buf := make([]byte, 4*9)
-	for i := range 9 {
-		binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(float32(i)+0.5))
-	}
-	v := asFloat32(buf[:32])
-	if hostLittleEndian && unsafe.Pointer(&v[0]) != unsafe.Pointer(&buf[0]) {
-		t.Error("aligned F32 data was copied instead of viewed in place")
-	}
-	odd := asFloat32(buf[1:33]) // misaligned: must be a correct copy
-	for i := range 8 {
-		if v[i] != float32(i)+0.5 {
-			t.Errorf("element %d: got %v", i, v[i])
-		}
-		want := math.Float32frombits(binary.LittleEndian.Uint32(buf[1+4*i:]))
-		if math.Float32bits(odd[i]) != math.Float32bits(want) {
-			t.Errorf("misaligned element %d: got %v, want %v", i, odd[i], want)
+// TestMatMulIsRepeatedMatVec checks that MatMul over n rows gives, bit for
+// bit, n separate MatVecs, on both the serial and the parallel path.
+func TestMatMulIsRepeatedMatVec(t *testing.T) {
+	r := rand.New(rand.NewPCG(2, 3))
+	for _, d := range []tensor.DType{tensor.F32, tensor.F16, tensor.BF16, tensor.Q8_0, tensor.Q4_0} {
+		for _, sh := range [][3]int{{8, 172, 1}, {8, 172, 5}, {96, 64, 3}, {600, 128, 7}} {
+			rows, cols, n := sh[0], sh[1], sh[2]
+			q := randomQuantized(r, d, rows, cols)
+			m, err := NewMatrix(q.t, "w", rows, cols)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := randVals(r, n*cols, 1)
+			got := make([]float32, n*rows)
+			m.MatMul(got, x, n)
+			want := make([]float32, rows)
+			for i := range n {
+				m.MatVec(want, x[i*cols:(i+1)*cols])
+				for j, w := range want {
+					if g := got[i*rows+j]; math.Float32bits(g) != math.Float32bits(w) {
+						t.Fatalf("%v %dx%d n=%d: row %d out %d: MatMul %v, MatVec %v", d, rows, cols, n, i, j, g, w)
+					}
+				}
+			}
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package model
+package kernels
 
 import (
 	"encoding/binary"
@@ -13,11 +13,12 @@ var hostLittleEndian = func() bool {
 	return *(*byte)(unsafe.Pointer(&x)) == 1
 }()
 
-// asFloat32 views little-endian float32 bytes as []float32. On little-endian
-// hosts with 4-byte aligned data it reinterprets the bytes without copying,
-// so weights that live in an mmap stay there; otherwise it converts a copy.
-// len(b) must be a multiple of 4.
-func asFloat32(b []byte) []float32 {
+// AsFloat32 views little-endian float32 bytes as []float32. On
+// little-endian hosts with 4-byte aligned data it reinterprets the bytes
+// without copying, so weights that live in an mmap stay there; otherwise it
+// converts a copy. A trailing partial element (len(b) not a multiple of 4)
+// is ignored.
+func AsFloat32(b []byte) []float32 {
 	n := len(b) / 4
 	if n == 0 {
 		return nil

@@ -1,17 +1,20 @@
-package model
+package kernels
 
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 
 	"github.com/omex-dev/omex/omexerr"
 	"github.com/omex-dev/omex/tensor"
 )
 
-// matrix is a weight of rows x cols kept in its stored form: F32 as a
-// []float32 view of the tensor's bytes, everything else as raw bytes that
-// are dequantized element by element as a matvec or row lookup reads them.
-type matrix struct {
+// Matrix is a weight of Rows x Cols kept in its stored form: F32 as a
+// []float32 view of the tensor's bytes (used in place, never copied),
+// everything else as raw bytes that are dequantized element by element as
+// MatVec, MatMul or Row read them. Dequantization is exact, so every dtype
+// computes the same float32 sums as an F32 matrix holding its values.
+type Matrix struct {
 	name       string
 	dtype      tensor.DType
 	rows, cols int
@@ -20,9 +23,34 @@ type matrix struct {
 	scales     []float32 // Q8_0, Q4_0: one per BlockSize elements of the flattened tensor
 }
 
-// newMatrix checks that t has exactly the given shape, a known dtype and
-// data (and scales) of the right length, and wraps it without copying.
-func newMatrix(t *tensor.Tensor, name string, shape ...int) (*matrix, error) {
+// NewMatrix checks that t has exactly the shape [rows, cols], a known dtype
+// and data (and scales) of the right length, and wraps it without copying.
+// Quantized blocks run over the flattened tensor, so cols need not be a
+// multiple of the block size. Problems are omexerr model errors naming the
+// tensor.
+func NewMatrix(t *tensor.Tensor, name string, rows, cols int) (*Matrix, error) {
+	return newMatrix(t, name, []int{rows, cols})
+}
+
+// Vector returns a 1-D weight of n elements (a norm scale or a bias) as
+// float32: the tensor's own memory for F32, a dequantized copy for other
+// types (they are tiny). It checks t as NewMatrix does.
+func Vector(t *tensor.Tensor, name string, n int) ([]float32, error) {
+	m, err := newMatrix(t, name, []int{n})
+	if err != nil {
+		return nil, err
+	}
+	if m.f32 != nil {
+		return m.f32, nil
+	}
+	out := make([]float32, n)
+	m.flat(0, out)
+	return out, nil
+}
+
+// newMatrix checks t against shape (one or two dims) and wraps it; a 1-D
+// shape n becomes n rows of one column.
+func newMatrix(t *tensor.Tensor, name string, shape []int) (*Matrix, error) {
 	if t == nil {
 		return nil, omexerr.Modelf("model.missing_tensor", "tensor %s is missing", name).WithTensor(name)
 	}
@@ -34,6 +62,11 @@ func newMatrix(t *tensor.Tensor, name string, shape ...int) (*matrix, error) {
 	}
 	n := 1
 	for _, s := range shape {
+		// Shapes may come from parsed text (an IR module): refuse ones
+		// whose element count is negative or whose byte size overflows.
+		if s < 0 || (s > 0 && n > math.MaxInt/4/s) {
+			return nil, omexerr.Modelf("model.tensor_shape", "tensor %s has an impossible shape %v", name, shape).WithTensor(name)
+		}
 		n *= s
 	}
 	if t.DType.Quantized() && n%tensor.BlockSize != 0 {
@@ -49,32 +82,16 @@ func newMatrix(t *tensor.Tensor, name string, shape ...int) (*matrix, error) {
 	if len(t.Scales) != wantScales {
 		return nil, omexerr.Modelf("model.tensor_scales", "tensor %s (%v) has %d scales, expected %d", name, t.DType, len(t.Scales), wantScales).WithTensor(name)
 	}
-	m := &matrix{name: name, dtype: t.DType, rows: n, cols: 1, scales: t.Scales}
+	m := &Matrix{name: name, dtype: t.DType, rows: n, cols: 1, scales: t.Scales}
 	if len(shape) == 2 {
 		m.rows, m.cols = shape[0], shape[1]
 	}
 	if t.DType == tensor.F32 {
-		m.f32 = asFloat32(t.Data)
+		m.f32 = AsFloat32(t.Data)
 	} else {
 		m.raw = t.Data
 	}
 	return m, nil
-}
-
-// vector returns a 1-D weight (a norm scale or a bias) as float32: the
-// tensor's own memory for F32, a dequantized copy for other types (they are
-// tiny).
-func vector(t *tensor.Tensor, name string, n int) ([]float32, error) {
-	m, err := newMatrix(t, name, n)
-	if err != nil {
-		return nil, err
-	}
-	if m.f32 != nil {
-		return m.f32, nil
-	}
-	out := make([]float32, n)
-	m.flat(0, out)
-	return out, nil
 }
 
 func equalShape(a, b []int) bool {
@@ -89,12 +106,24 @@ func equalShape(a, b []int) bool {
 	return true
 }
 
-// row writes row r, dequantized, to dst (len cols).
-func (m *matrix) row(r int, dst []float32) { m.flat(r*m.cols, dst) }
+// Name is the tensor name the matrix was built with (for messages).
+func (m *Matrix) Name() string { return m.name }
+
+// Rows is the number of rows (a linear layer's outputs).
+func (m *Matrix) Rows() int { return m.rows }
+
+// Cols is the number of columns (a linear layer's inputs).
+func (m *Matrix) Cols() int { return m.cols }
+
+// DType is the stored element type.
+func (m *Matrix) DType() tensor.DType { return m.dtype }
+
+// Row writes row r, dequantized, to dst (len Cols): an embedding lookup.
+func (m *Matrix) Row(r int, dst []float32) { m.flat(r*m.cols, dst[:m.cols]) }
 
 // flat dequantizes len(dst) elements of the flattened tensor starting at
 // element start.
-func (m *matrix) flat(start int, dst []float32) {
+func (m *Matrix) flat(start int, dst []float32) {
 	switch m.dtype {
 	case tensor.F32:
 		copy(dst, m.f32[start:start+len(dst)])
@@ -105,7 +134,7 @@ func (m *matrix) flat(start int, dst []float32) {
 		}
 	case tensor.BF16:
 		for j := range dst {
-			dst[j] = bf16ToF32(binary.LittleEndian.Uint16(m.raw[2*(start+j):]))
+			dst[j] = BF16ToF32(binary.LittleEndian.Uint16(m.raw[2*(start+j):]))
 		}
 	case tensor.Q8_0:
 		for j := range dst {
@@ -117,7 +146,7 @@ func (m *matrix) flat(start int, dst []float32) {
 			dst[j] = q4Value(m.raw, m.scales, start+j)
 		}
 	default:
-		panic(fmt.Sprintf("model: unchecked dtype %v", m.dtype)) // newMatrix rejects these
+		panic(fmt.Sprintf("kernels: unchecked dtype %v", m.dtype)) // newMatrix rejects these
 	}
 }
 

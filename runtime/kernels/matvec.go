@@ -1,0 +1,155 @@
+package kernels
+
+import (
+	"encoding/binary"
+	"runtime"
+	"sync"
+
+	"github.com/omex-dev/omex/tensor"
+)
+
+// parallelWork is the number of multiply-adds above which a product is
+// split across goroutines; below it the fan-out costs more than it saves.
+const parallelWork = 1 << 16
+
+// MatVec computes out = W x (out has Rows elements, x has Cols). Each
+// output is one float32 accumulation over the row in column order, exactly
+// as llama2.c's matmul, so splitting rows across goroutines (done for large
+// matrices) changes nothing.
+func (m *Matrix) MatVec(out, x []float32) { m.MatMul(out, x, 1) }
+
+// MatMul computes n products at once: x holds n input rows of Cols values
+// and out receives n output rows of Rows values (x [n,Cols] -> out
+// [n,Rows], the IR's matmul with weights [out,in]). Output row i is bit for
+// bit MatVec(out[i*Rows:], x[i*Cols:]); doing them together only reads
+// each weight row once for all n inputs.
+func (m *Matrix) MatMul(out, x []float32, n int) {
+	out, x = out[:n*m.rows], x[:n*m.cols]
+	workers := runtime.GOMAXPROCS(0)
+	if workers > m.rows {
+		workers = m.rows
+	}
+	if workers <= 1 || n*m.rows*m.cols < parallelWork {
+		m.rowsDot(out, x, n, 0, m.rows)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (m.rows + workers - 1) / workers
+	for lo := 0; lo < m.rows; lo += chunk {
+		hi := min(lo+chunk, m.rows)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.rowsDot(out, x, n, lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// rowsDot computes out[i*rows+r] = W[r] . x[i] for weight rows lo..hi-1
+// and the n input rows i.
+func (m *Matrix) rowsDot(out, x []float32, n, lo, hi int) {
+	c := m.cols
+	switch m.dtype {
+	case tensor.F32:
+		for r := lo; r < hi; r++ {
+			w := m.f32[r*c : r*c+c]
+			for i := range n {
+				out[i*m.rows+r] = dotF32(w, x[i*c:i*c+c])
+			}
+		}
+	case tensor.F16:
+		tab := f16Table()
+		for r := lo; r < hi; r++ {
+			w := m.raw[2*r*c : 2*(r*c+c)]
+			for i := range n {
+				xi := x[i*c : i*c+c]
+				var val float32
+				for j := range xi {
+					val += float32(tab[binary.LittleEndian.Uint16(w[2*j:])] * xi[j])
+				}
+				out[i*m.rows+r] = val
+			}
+		}
+	case tensor.BF16:
+		for r := lo; r < hi; r++ {
+			w := m.raw[2*r*c : 2*(r*c+c)]
+			for i := range n {
+				xi := x[i*c : i*c+c]
+				var val float32
+				for j := range xi {
+					val += float32(BF16ToF32(binary.LittleEndian.Uint16(w[2*j:])) * xi[j])
+				}
+				out[i*m.rows+r] = val
+			}
+		}
+	case tensor.Q8_0:
+		for r := lo; r < hi; r++ {
+			for i := range n {
+				out[i*m.rows+r] = m.q8Dot(r*c, x[i*c:i*c+c])
+			}
+		}
+	case tensor.Q4_0:
+		for r := lo; r < hi; r++ {
+			for i := range n {
+				out[i*m.rows+r] = m.q4Dot(r*c, x[i*c:i*c+c])
+			}
+		}
+	}
+}
+
+// dotF32 is the float32 dot product of w and x (len(x) >= len(w)), summed
+// in order.
+func dotF32(w, x []float32) float32 {
+	x = x[:len(w)]
+	var val float32
+	for j, wj := range w {
+		val += float32(wj * x[j])
+	}
+	return val
+}
+
+// q8Dot is the dot product of x with the Q8_0 elements start..start+len(x)-1.
+// Blocks run over the flattened tensor, so a row may begin or end inside a
+// block (llama2.c's int8 export of stories260K has 172-wide rows); the loop
+// walks the row one block segment at a time. Each weight is dequantized to
+// float32 first, so the result equals an F32 matvec on dequantized weights.
+func (m *Matrix) q8Dot(start int, x []float32) float32 {
+	const bs = tensor.BlockSize
+	q := m.raw[start : start+len(x)]
+	var val float32
+	for j := 0; j < len(x); {
+		b := (start + j) / bs
+		end := min(len(x), (b+1)*bs-start)
+		s := m.scales[b]
+		for ; j < end; j++ {
+			w := float32(int8(q[j])) * s
+			val += float32(w * x[j])
+		}
+	}
+	return val
+}
+
+// q4Dot is q8Dot for Q4_0 (see q4Value for the nibble layout).
+func (m *Matrix) q4Dot(start int, x []float32) float32 {
+	const bs, half = tensor.BlockSize, tensor.BlockSize / 2
+	var val float32
+	for j := 0; j < len(x); {
+		b := (start + j) / bs
+		end := min(len(x), (b+1)*bs-start)
+		s := m.scales[b]
+		blk := m.raw[b*half : b*half+half]
+		for ; j < end; j++ {
+			p := (start + j) % bs
+			var nib byte
+			if p < half {
+				nib = blk[p] & 0x0f
+			} else {
+				nib = blk[p-half] >> 4
+			}
+			w := float32(int(nib)-8) * s
+			val += float32(w * x[j])
+		}
+	}
+	return val
+}
