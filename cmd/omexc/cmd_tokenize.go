@@ -13,10 +13,18 @@ import (
 	"github.com/omex-dev/omex/runtime/tokenizer"
 )
 
-func openTokenizer(path string) (*tokenizer.Tokenizer, error) {
+// openTokenizer loads a tokenizer; pre, when set, overrides the BPE
+// pre-tokenizer (vocab.json + merges.txt do not say which one they need).
+func openTokenizer(path, pre string) (*tokenizer.Tokenizer, error) {
 	spec, err := importer.OpenTokenizer(path)
 	if err != nil {
 		return nil, err
+	}
+	if pre != "" {
+		if spec.Kind != tokenizer.BPE {
+			return nil, omexerr.Inputf("input.bad_flag", "--pre applies to byte-level BPE tokenizers; %s is %s", path, spec.Kind).WithFlag("--pre")
+		}
+		spec.Pre, spec.PreRegex = pre, nil
 	}
 	tok, err := tokenizer.New(spec)
 	if err != nil {
@@ -28,7 +36,7 @@ func openTokenizer(path string) (*tokenizer.Tokenizer, error) {
 func newTokenizeCmd() *cobra.Command {
 	var (
 		idsOnly, noBOS, parseSpecial bool
-		file                         string
+		file, pre                    string
 	)
 	c := &cobra.Command{
 		Use:   "tokenize MODEL|TOKENIZER-FILE [TEXT]",
@@ -55,7 +63,7 @@ BOS is added when the tokenizer asks for it, unless --no-bos.`,
 			default:
 				return usageError{fmt.Errorf("give TEXT or --file")}
 			}
-			tok, err := openTokenizer(args[0])
+			tok, err := openTokenizer(args[0], pre)
 			if err != nil {
 				return err
 			}
@@ -80,6 +88,7 @@ BOS is added when the tokenizer asks for it, unless --no-bos.`,
 	f.BoolVar(&noBOS, "no-bos", false, "do not add the BOS token")
 	f.BoolVar(&parseSpecial, "parse-special", false, "recognise special token texts such as <s> in the input")
 	f.StringVarP(&file, "file", "f", "", "read the text from this file")
+	f.StringVar(&pre, "pre", "", "BPE pre-tokenizer to use (e.g. qwen2, llama3), for vocab.json + merges.txt which do not name theirs")
 	return c
 }
 
@@ -90,7 +99,7 @@ func newDetokenizeCmd() *cobra.Command {
 		Long:  `detokenize decodes token ids (separate arguments, or one argument with ids separated by spaces or commas) into text.`,
 		Args:  cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tok, err := openTokenizer(args[0])
+			tok, err := openTokenizer(args[0], "")
 			if err != nil {
 				return err
 			}
