@@ -1,7 +1,6 @@
 package kernels
 
 import (
-	"encoding/binary"
 	"runtime"
 	"sync"
 
@@ -54,7 +53,12 @@ func (m *Matrix) rowsDot(out, x []float32, n, lo, hi int) {
 	case tensor.F32:
 		for r := lo; r < hi; r++ {
 			w := m.f32[r*c : r*c+c]
-			for i := range n {
+			i := 0
+			for ; i+4 <= n; i += 4 {
+				out[i*m.rows+r], out[(i+1)*m.rows+r], out[(i+2)*m.rows+r], out[(i+3)*m.rows+r] =
+					dot4F32(w, x[i*c:i*c+c], x[(i+1)*c:(i+1)*c+c], x[(i+2)*c:(i+2)*c+c], x[(i+3)*c:(i+3)*c+c])
+			}
+			for ; i < n; i++ {
 				out[i*m.rows+r] = dotF32(w, x[i*c:i*c+c])
 			}
 		}
@@ -63,24 +67,14 @@ func (m *Matrix) rowsDot(out, x []float32, n, lo, hi int) {
 		for r := lo; r < hi; r++ {
 			w := m.raw[2*r*c : 2*(r*c+c)]
 			for i := range n {
-				xi := x[i*c : i*c+c]
-				var val float32
-				for j := range xi {
-					val += float32(tab[binary.LittleEndian.Uint16(w[2*j:])] * xi[j])
-				}
-				out[i*m.rows+r] = val
+				out[i*m.rows+r] = dotF16(tab, w, x[i*c:i*c+c])
 			}
 		}
 	case tensor.BF16:
 		for r := lo; r < hi; r++ {
 			w := m.raw[2*r*c : 2*(r*c+c)]
 			for i := range n {
-				xi := x[i*c : i*c+c]
-				var val float32
-				for j := range xi {
-					val += float32(BF16ToF32(binary.LittleEndian.Uint16(w[2*j:])) * xi[j])
-				}
-				out[i*m.rows+r] = val
+				out[i*m.rows+r] = dotBF16(w, x[i*c:i*c+c])
 			}
 		}
 	case tensor.Q8_0:
@@ -107,6 +101,44 @@ func dotF32(w, x []float32) float32 {
 		val += float32(wj * x[j])
 	}
 	return val
+}
+
+// dotF16 is the float32 dot product of x with the F16 row w (2*len(x)
+// bytes), each weight decoded through the table.
+func dotF16(tab *[1 << 16]float32, w []byte, x []float32) float32 {
+	w = w[:2*len(x)]
+	var val float32
+	for j, xj := range x {
+		h := uint16(w[2*j]) | uint16(w[2*j+1])<<8 // little-endian
+		val += float32(tab[h] * xj)
+	}
+	return val
+}
+
+// dotBF16 is dotF16 for a BF16 row.
+func dotBF16(w []byte, x []float32) float32 {
+	w = w[:2*len(x)]
+	var val float32
+	for j, xj := range x {
+		h := uint16(w[2*j]) | uint16(w[2*j+1])<<8 // little-endian
+		val += float32(BF16ToF32(h) * xj)
+	}
+	return val
+}
+
+// dot4F32 is four dotF32 of one weight row with four inputs at once: the
+// four sums are independent chains, each in the same order as dotF32, so
+// the results are identical while the CPU overlaps their additions.
+func dot4F32(w, x0, x1, x2, x3 []float32) (v0, v1, v2, v3 float32) {
+	n := len(w)
+	x0, x1, x2, x3 = x0[:n], x1[:n], x2[:n], x3[:n]
+	for j, wj := range w {
+		v0 += float32(wj * x0[j])
+		v1 += float32(wj * x1[j])
+		v2 += float32(wj * x2[j])
+		v3 += float32(wj * x3[j])
+	}
+	return
 }
 
 // q8Dot is the dot product of x with the Q8_0 elements start..start+len(x)-1.
