@@ -1,0 +1,41 @@
+package passes
+
+// pipeline is the optimizer, in the order it runs: this table is the table
+// of contents of package passes. Each pass lives in its own file, named for
+// the pass, and is added here with one line:
+//
+//	{Name: "cse", Run: cse, Description: "merge instructions that compute the same value"},
+//
+// Order matters and is chosen here, not in the passes: cleanups run before
+// the pattern-matching fusions so the patterns are found in canonical form,
+// pruning runs before precision so the accuracy measured is the one of the
+// final graph, and memory planning comes last because every earlier pass
+// changes which intermediate tensors exist. The intended order:
+//
+//	cleanup:   canonicalize (constant folding), cse, dce
+//	fusion:    rmsnorm into the matmuls, q/k/v, gate/up with SiLU·mul,
+//	           rope into the q/k epilogue, residual add into the matmul
+//	shape:     prompt-driven output pruning (prefill's classifier on the last row)
+//	precision: per-tensor quantization policy (--quant), with its accuracy report
+//	target:    weight layout for the target's kernels
+//	memory:    liveness and arena offsets of every intermediate tensor
+//
+// Mark a pass Required only when a later stage cannot work without it (a
+// backend that needs the arena plan, for example); optional passes may be
+// turned off with --disable-pass to find which one changed a result.
+var pipeline = []Pass{}
+
+// Pipeline returns a copy of the standard pipeline table, in order.
+func Pipeline() []Pass {
+	return append([]Pass(nil), pipeline...)
+}
+
+// Lookup returns the pipeline's pass with this name.
+func Lookup(name string) (Pass, bool) {
+	for _, p := range pipeline {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Pass{}, false
+}
