@@ -281,7 +281,7 @@ button { font: inherit; }
 .col.broken .head { background: #fcc; }
 .col .broken-msg { color: #900; font-size: 12px; padding: 4px 6px; white-space: pre-wrap; }
 .col pre { margin: 0; padding: 4px 6px; font-size: 12px; overflow-x: auto; }
-.col pre .line { display: block; }
+.col pre .line { display: block; min-height: 1.2em; }
 .col pre .changed { background: #dfd; }
 .col.collapsed { min-width: 0; }
 .col.collapsed pre, .col.collapsed .broken-msg { display: none; }
@@ -295,7 +295,7 @@ button { font: inherit; }
 <body>
 <header>
 <h1>module {{.Module}}: IR after each pass</h1>
-<p>Green lines are new or rewritten since the column to the left. Click a header to collapse or expand its column; click a %value or @name to highlight it in every column (click again to clear).</p>
+<p>Green lines are new or rewritten since the column to the left. Passes that changed nothing start collapsed. Click a header to collapse or expand its column; click a %value or @name to highlight it in every column (click again to clear).</p>
 <p><button type="button" id="expand-all">expand all</button> <button type="button" id="collapse-unchanged">collapse passes that changed nothing</button> <button type="button" id="clear-highlights">clear highlights</button></p>
 </header>
 <main id="columns">
@@ -325,9 +325,13 @@ button { font: inherit; }
   document.getElementById("expand-all").addEventListener("click", function () {
     cols.forEach(function (col) { setCollapsed(col, false); });
   });
-  document.getElementById("collapse-unchanged").addEventListener("click", function () {
+  function collapseUnchanged() {
     cols.forEach(function (col) { setCollapsed(col, col.getAttribute("data-unchanged") === "1"); });
-  });
+  }
+  document.getElementById("collapse-unchanged").addEventListener("click", collapseUnchanged);
+  // Passes that changed nothing start collapsed: the columns worth reading
+  // are the ones that did something.
+  collapseUnchanged();
 
   // Highlighting: each clicked name gets the next colour; names are compared
   // as strings rather than through a CSS selector, which would need escaping
