@@ -61,5 +61,6 @@ Exit status: 0 success, 1 unexpected failure, 2 usage error,
 		return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 	})
 	root.AddCommand(newImportCmd(), newInspectCmd(), newVerifyCmd(), newRunCmd(), newTokenizeCmd(), newDetokenizeCmd())
+	root.AddCommand(newCompileCmd())
 	return root
 }
