@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/omex-dev/omex/frontend"
+	"github.com/omex-dev/omex/frontend/importer"
 	"github.com/omex-dev/omex/ir"
 	"github.com/omex-dev/omex/omexerr"
 	"github.com/omex-dev/omex/passes"
@@ -62,10 +64,11 @@ pass names as --list-passes shows them (comma-separated or repeated);
 				return omexerr.Inputf("input.bad_flag", "unknown --emit %q; valid: %s", emit, strings.Join(emitKinds, ", ")).WithFlag("--emit")
 			}
 			opt.Target = target
-			m, err := loadModule(args[0], tokPath, opt)
+			m, closeModel, err := loadModule(args[0], tokPath, opt)
 			if err != nil {
 				return err
 			}
+			defer closeModel()
 			res, err := passes.Compile(cmd.Context(), m, *opt)
 			if err != nil {
 				return err
@@ -100,26 +103,43 @@ func addPassFlags(fs *pflag.FlagSet) *passes.Options {
 	return opt
 }
 
-// loadModule reads MODEL as IR: an .ir file is parsed as IR text; any other
-// input is opened by the importer and lowered by the frontend.
-func loadModule(path, tokPath string, opt *passes.Options) (*ir.Module, error) {
+// loadModule reads MODEL as IR: an .ir file is parsed as IR text (it has no
+// weights); any other input is opened by the importer and lowered by the
+// frontend, and the passes may read its weights (opt.Weights) until closeModel
+// is called.
+func loadModule(path, tokPath string, opt *passes.Options) (m *ir.Module, closeModel func() error, err error) {
 	if strings.HasSuffix(path, ".ir") {
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return nil, omexerr.Inputf("input.not_found", "cannot read the IR file").WithFile(path).Wrap(err)
+			return nil, nil, omexerr.Inputf("input.not_found", "cannot read the IR file").WithFile(path).Wrap(err)
 		}
 		m, err := ir.Parse(string(b))
 		if e, ok := omexerr.As(err); ok {
-			return nil, e.WithFile(path) // it already says line:col and what is wrong
+			return nil, nil, e.WithFile(path) // it already says line:col and what is wrong
 		}
 		if err != nil {
-			return nil, omexerr.Inputf("input.bad_ir", "the IR file does not parse").WithFile(path).Wrap(err)
+			return nil, nil, omexerr.Inputf("input.bad_ir", "the IR file does not parse").WithFile(path).Wrap(err)
 		}
-		return m, nil
+		return m, func() error { return nil }, nil
 	}
-	// Lowering a model (graph.json -> IR) is frontend/lower's job; the lead
-	// wires it here once that package exists.
-	return nil, omexerr.Inputf("input.unsupported", "compiling %s needs the frontend lowering, which is not part of this build yet; compile an .ir file instead", filepath.Base(path)).WithFile(path)
+	src, err := importer.Open(path, importer.OpenOptions{Tokenizer: tokPath})
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err = lowerSource(src)
+	if err != nil {
+		src.Close()
+		return nil, nil, err
+	}
+	opt.Weights = src.ReadTensor
+	return m, src.Close, nil
+}
+
+// lowerSource turns an opened model into IR. It is frontend/lower's Lower,
+// which is written in parallel; until the lead wires it here, compiling a
+// model (rather than an .ir file) says so.
+func lowerSource(src frontend.Source) (*ir.Module, error) {
+	return nil, omexerr.Inputf("input.unsupported", "compiling a model needs the frontend lowering (frontend/lower), which this build does not have yet; compile an .ir file instead")
 }
 
 // writePassList prints the pipeline table: order, name, required, and what
