@@ -50,19 +50,29 @@ func renderInChromium(t *testing.T, page string) (dom string, console []string) 
 	return out.String(), console
 }
 
-// htmlForTest runs three test passes with --dump-html and returns the page.
-func htmlForTest(t *testing.T) (path string, passNames []string) {
+// htmlForTest runs the real pipeline, then three test passes (so the page
+// always has changed and unchanged columns), on a one-layer Llama module
+// with --dump-html, and returns the page and the stage names it must show.
+func htmlForTest(t *testing.T) (path string, stageNames []string) {
 	t.Helper()
+	src, err := os.ReadFile(filepath.Join("testdata", "llama-1layer.ir"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	path = filepath.Join(t.TempDir(), "passes.html")
-	pl := []Pass{renameValues, dropDead, noChange}
+	pl := append(Pipeline(), renameValues, dropDead, noChange)
 	mg, err := New(pl, Options{DumpHTML: path})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := mg.Run(context.Background(), parseTest(t, tinyModule)); err != nil {
+	if _, err := mg.Run(context.Background(), parseTest(t, string(src))); err != nil {
 		t.Fatal(err)
 	}
-	return path, []string{"input", renameValues.Name, dropDead.Name, noChange.Name}
+	stageNames = []string{"input"}
+	for _, p := range pl {
+		stageNames = append(stageNames, p.Name)
+	}
+	return path, stageNames
 }
 
 var (
@@ -70,10 +80,10 @@ var (
 	passHeaderRE  = regexp.MustCompile(`<button[^>]*class="head"[^>]*>.*?<span class="pass-name">([^<]*)</span>`)
 )
 
-// TestHTMLInChromium is the acceptance test of --dump-html: the page loads
-// in a real browser without console messages or script errors, its script
-// ran to the end, and every stage's pass name is a column header in the
-// rendered DOM, in pipeline order.
+// TestHTMLInChromium is the acceptance test of --dump-html: the page of the
+// real pipeline loads in a real browser without console messages or script
+// errors, its script ran to the end, and every stage's pass name is a
+// column header in the rendered DOM, in pipeline order.
 func TestHTMLInChromium(t *testing.T) {
 	t.Run("page", func(t *testing.T) {
 		t.Parallel()
