@@ -73,7 +73,7 @@ func Create(modelPath, prompt string, opt CreateOptions) (*Container, error) {
 	}
 	modelNode := Node{
 		ID: "generate", Type: "generate", Executor: ModelInference,
-		Inputs: []string{RefPrompt}, Outputs: []string{"text"},
+		Inputs: []string{RefPrompt}, Outputs: []string{"text", "prompt"},
 		// Weights, a KV cache and scratch: about twice the file, plus room
 		// for the Go heap's own slack.
 		MemoryAllocation: 2*modelMB + 64,

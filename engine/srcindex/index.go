@@ -158,8 +158,19 @@ func language(name string, tests bool) string {
 // at most 200 bytes, for summaries.
 func FirstSentence(doc string) string {
 	doc = strings.Join(strings.Fields(doc), " ")
-	if i := strings.Index(doc, ". "); i >= 0 {
+	for from := 0; ; {
+		i := strings.Index(doc[from:], ". ")
+		if i < 0 {
+			break
+		}
+		i += from
+		// "e.g. " and "i.e. " do not end a sentence.
+		if strings.HasSuffix(doc[:i], "e.g") || strings.HasSuffix(doc[:i], "i.e") {
+			from = i + 2
+			continue
+		}
 		doc = doc[:i+1]
+		break
 	}
 	if len(doc) > 200 {
 		cut := 197

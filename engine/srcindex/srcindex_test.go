@@ -140,3 +140,17 @@ func TestBuildSkipsAndBounds(t *testing.T) {
 		t.Fatal("a cancelled index completed")
 	}
 }
+
+func TestFirstSentence(t *testing.T) {
+	cases := map[string]string{
+		"String returns the name, e.g. \"ModelError\". More.": "String returns the name, e.g. \"ModelError\".",
+		"One line\nacross two. Second.":                       "One line across two.",
+		"No full stop":                                        "No full stop",
+		strings.Repeat("é", 150):                              strings.Repeat("é", 98) + "...",
+	}
+	for in, want := range cases {
+		if got := FirstSentence(in); got != want {
+			t.Errorf("FirstSentence(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
