@@ -17,7 +17,7 @@ var testShape = llamaShape{dim: 64, hidden: 96, layers: 2, heads: 8, kvHeads: 4,
 // buildLlama builds a module with prefill and decode the way the frontend
 // lowers a Llama-family model: unfused ops, the classifier on every row and
 // the last row sliced off in prefill.
-func buildLlama(t *testing.T, s llamaShape) *Module {
+func buildLlama(t testing.TB, s llamaShape) *Module {
 	t.Helper()
 	m := NewModule("tiny-llama")
 	must := func(err error) {
@@ -103,7 +103,7 @@ func buildLlama(t *testing.T, s llamaShape) *Module {
 
 // roundTrip checks that m verifies, prints, parses back, verifies again
 // and prints the same bytes, and returns the text.
-func roundTrip(t *testing.T, m *Module) string {
+func roundTrip(t testing.TB, m *Module) string {
 	t.Helper()
 	if err := Verify(m); err != nil {
 		t.Fatalf("verify: %v\n%s", err, Print(m))

@@ -1,0 +1,37 @@
+package ir
+
+import (
+	"testing"
+)
+
+// FuzzParse feeds arbitrary text to the parser. Parse must never panic;
+// when it accepts the text, its module must print to text that parses back
+// and prints the same (the printer's output is a fixed point), and Verify
+// and Clone must not panic on it either.
+func FuzzParse(f *testing.F) {
+	m := buildLlama(f, testShape)
+	f.Add(Print(m))
+	for _, c := range opCases {
+		f.Add(opModule(c.body))
+	}
+	f.Add("module \"m\"\ndim n = 3\nweight @\"a\\tb\" : q8_0[n,32]\nfunc @f(%x: f32[]) -> f32[] {\n  return %x\n}\n")
+	f.Add("module \"\" // comment\nfunc @g() {\n  %c = const {value=-inf} : f32[]\n  return\n}\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		m, err := Parse(src)
+		if err != nil {
+			return
+		}
+		_ = Verify(m)
+		text := Print(m)
+		m2, err := Parse(text)
+		if err != nil {
+			t.Fatalf("printed module does not parse: %v\n%s", err, text)
+		}
+		if again := Print(m2); again != text {
+			t.Fatalf("print/parse is not a fixed point:\n%s\n---\n%s", text, again)
+		}
+		if Print(m.Clone()) != text {
+			t.Fatal("clone prints differently")
+		}
+	})
+}
