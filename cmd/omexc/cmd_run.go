@@ -52,7 +52,7 @@ convention; llama2.c's -n counts positions including the prompt).`,
 			if err != nil {
 				return err
 			}
-			res, err := generate.Run(cmd.Context(), m, tok, prompt, opt, os.Stdout)
+			res, err := generate.Run(cmd.Context(), generate.Reference(m), tok, prompt, opt, os.Stdout)
 			if err != nil {
 				return err
 			}

@@ -51,7 +51,7 @@ func greedy(t *testing.T, src frontend.Source, prompt string, n int) (promptIDs,
 		t.Fatal(err)
 	}
 	var out strings.Builder
-	res, err := generate.Run(context.Background(), m, tok, prompt, generate.Options{MaxTokens: n, Sampling: sample.Params{Temperature: 0, TopP: 1, RepetitionPenalty: 1}}, &out)
+	res, err := generate.Run(context.Background(), generate.Reference(m), tok, prompt, generate.Options{MaxTokens: n, Sampling: sample.Params{Temperature: 0, TopP: 1, RepetitionPenalty: 1}}, &out)
 	if err != nil {
 		t.Fatal(err)
 	}

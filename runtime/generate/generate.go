@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/omex-dev/omex/omexerr"
-	"github.com/omex-dev/omex/runtime/model"
 	"github.com/omex-dev/omex/runtime/sample"
 	"github.com/omex-dev/omex/runtime/tokenizer"
 )
@@ -51,13 +50,14 @@ type Result struct {
 // Run generates text for prompt and streams it to out as it is produced:
 // first the prompt's own text (unless NoEcho), then each new token's text as
 // soon as it forms whole UTF-8 characters and cannot be the start of a stop
-// sequence. A generated EOS ends generation; so does a generated BOS, which
-// llama2.c-style story models emit between documents.
-func Run(ctx context.Context, m *model.Model, tok *tokenizer.Tokenizer, prompt string, opt Options, out io.Writer) (*Result, error) {
-	cfg := m.Config()
+// sequence. The whole prompt goes through one Prefill call; each generated
+// token then goes through Decode. A generated EOS ends generation; so does a
+// generated BOS, which llama2.c-style story models emit between documents.
+func Run(ctx context.Context, m Model, tok *tokenizer.Tokenizer, prompt string, opt Options, out io.Writer) (*Result, error) {
+	vocab, seqLen := m.VocabSize(), m.ContextLength()
 	spec := tok.Spec()
-	if tok.VocabSize() > cfg.Vocab {
-		return nil, omexerr.Modelf("model.vocab_mismatch", "tokenizer has %d tokens but the model's vocabulary is %d", tok.VocabSize(), cfg.Vocab)
+	if tok.VocabSize() > vocab {
+		return nil, omexerr.Modelf("model.vocab_mismatch", "tokenizer has %d tokens but the model's vocabulary is %d", tok.VocabSize(), vocab)
 	}
 	smp, err := sample.New(opt.Sampling)
 	if err != nil {
@@ -71,8 +71,8 @@ func Run(ctx context.Context, m *model.Model, tok *tokenizer.Tokenizer, prompt s
 		}
 		ids = []int{spec.BOS}
 	}
-	if len(ids) > cfg.SeqLen {
-		return nil, omexerr.Inputf("input.prompt_too_long", "the prompt is %d tokens but the model's context is %d tokens", len(ids), cfg.SeqLen).WithFlag("--prompt")
+	if len(ids) > seqLen {
+		return nil, omexerr.Inputf("input.prompt_too_long", "the prompt is %d tokens but the model's context is %d tokens", len(ids), seqLen).WithFlag("--prompt")
 	}
 	res := &Result{PromptIDs: append([]int(nil), ids...)}
 	m.Reset()
@@ -95,15 +95,16 @@ func Run(ctx context.Context, m *model.Model, tok *tokenizer.Tokenizer, prompt s
 		window = 64
 	}
 	start := time.Now()
-	var logits []float32
-	for pos, id := range ids {
-		if err := ctx.Err(); err != nil {
-			res.Reason = StopCancelled
-			return res, nil
-		}
-		if logits, err = m.Forward(id, pos); err != nil {
-			return nil, err
-		}
+	if ctx.Err() != nil {
+		res.Reason = StopCancelled
+		return res, nil
+	}
+	logits, err := m.Prefill(ids, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLogits(logits, vocab); err != nil {
+		return nil, err
 	}
 	res.PromptTime = time.Since(start)
 	genStart := time.Now()
@@ -138,11 +139,17 @@ func Run(ctx context.Context, m *model.Model, tok *tokenizer.Tokenizer, prompt s
 			break
 		}
 		pos := len(history) - 1
-		if pos >= cfg.SeqLen {
+		if pos >= seqLen {
 			res.Reason = StopContextFull
 			break
 		}
-		if logits, err = m.Forward(next, pos); err != nil {
+		if opt.MaxTokens > 0 && n+1 == opt.MaxTokens {
+			break // the logits after the last token would go unused
+		}
+		if logits, err = m.Decode(next, pos); err != nil {
+			return nil, err
+		}
+		if err := checkLogits(logits, vocab); err != nil {
 			return nil, err
 		}
 	}
@@ -158,4 +165,13 @@ func Run(ctx context.Context, m *model.Model, tok *tokenizer.Tokenizer, prompt s
 	res.GenerateTime = time.Since(genStart)
 	res.Text = w.generated()
 	return res, nil
+}
+
+// checkLogits makes sure a model returned one score per vocabulary entry, so
+// a broken model is an error rather than a sampler reading out of range.
+func checkLogits(logits []float32, vocab int) error {
+	if len(logits) != vocab {
+		return omexerr.Executionf("execution.bad_logits", "the model returned %d logits for a vocabulary of %d", len(logits), vocab)
+	}
+	return nil
 }
