@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/omex-dev/omex/compile"
 	"github.com/omex-dev/omex/frontend"
+	"github.com/omex-dev/omex/passes"
 	"github.com/omex-dev/omex/runtime/generate"
 	"github.com/omex-dev/omex/runtime/model"
 	"github.com/omex-dev/omex/runtime/sample"
@@ -39,19 +41,43 @@ func sharedTestdata(t testing.TB) string {
 	return td
 }
 
-// greedy runs src greedily on prompt and returns prompt ids and generated ids.
-func greedy(t *testing.T, src frontend.Source, prompt string, n int) (promptIDs, ids []int, text string) {
+// The two ways a model runs: the reference runtime, and the IR path (the
+// lowered module after the full default pass pipeline, on the
+// interpreter). Every golden must hold on both.
+const (
+	pathReference = "reference"
+	pathIR        = "ir"
+)
+
+var paths = []string{pathReference, pathIR}
+
+// newModel builds src's model for one path.
+func newModel(t *testing.T, src frontend.Source, path string) generate.Model {
 	t.Helper()
-	tok, err := tokenizer.New(src.Tokenizer())
-	if err != nil {
-		t.Fatal(err)
+	if path == pathIR {
+		s, _, err := compile.Load(context.Background(), src, passes.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
 	}
 	m, err := model.New(src.Config(), src.ReadTensor)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return generate.Reference(m)
+}
+
+// greedy runs src greedily on prompt on one path and returns prompt ids and
+// generated ids.
+func greedy(t *testing.T, src frontend.Source, path, prompt string, n int) (promptIDs, ids []int, text string) {
+	t.Helper()
+	tok, err := tokenizer.New(src.Tokenizer())
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out strings.Builder
-	res, err := generate.Run(context.Background(), generate.Reference(m), tok, prompt, generate.Options{MaxTokens: n, Sampling: sample.Params{Temperature: 0, TopP: 1, RepetitionPenalty: 1}}, &out)
+	res, err := generate.Run(context.Background(), newModel(t, src, path), tok, prompt, generate.Options{MaxTokens: n, Sampling: sample.Params{Temperature: 0, TopP: 1, RepetitionPenalty: 1}}, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,22 +156,24 @@ func TestStories260KGoldens(t *testing.T) {
 	}{
 		{"bin", bin}, {"gguf", gg}, {"bin→omex", importT(t, bin)}, {"gguf→omex", importT(t, gg)},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			// run.c's -n 256 counts positions: BOS + 4 prompt ids fed, 252 sampled.
-			promptIDs, ids, text := greedy(t, c.src, "Once upon a time", 252)
-			all := append(append([]int{}, promptIDs[1:]...), ids...)
-			if n := leadingAgreement(all, golden); n != len(golden) || len(all) != len(golden) {
-				t.Fatalf("ids agree with run.c for %d of %d positions (got %d ids)", n, len(golden), len(all))
-			}
-			if text+"\n" != goldenText {
-				t.Fatalf("text differs from run.c:\n got %q\nwant %q", text, goldenText)
-			}
-			// llama-cli echoes the prompt with a leading space and prints 80 new tokens.
-			_, ids80, text80 := greedy(t, c.src, "Once upon a time", 80)
-			if len(ids80) != 80 || " "+text80 != strings.TrimRight(llamaCpp, "\n") {
-				t.Fatalf("80-token text differs from llama.cpp:\n got %q\nwant %q", " "+text80, llamaCpp)
-			}
-		})
+		for _, path := range paths {
+			t.Run(c.name+"/"+path, func(t *testing.T) {
+				// run.c's -n 256 counts positions: BOS + 4 prompt ids fed, 252 sampled.
+				promptIDs, ids, text := greedy(t, c.src, path, "Once upon a time", 252)
+				all := append(append([]int{}, promptIDs[1:]...), ids...)
+				if n := leadingAgreement(all, golden); n != len(golden) || len(all) != len(golden) {
+					t.Fatalf("ids agree with run.c for %d of %d positions (got %d ids)", n, len(golden), len(all))
+				}
+				if text+"\n" != goldenText {
+					t.Fatalf("text differs from run.c:\n got %q\nwant %q", text, goldenText)
+				}
+				// llama-cli echoes the prompt with a leading space and prints 80 new tokens.
+				_, ids80, text80 := greedy(t, c.src, path, "Once upon a time", 80)
+				if len(ids80) != 80 || " "+text80 != strings.TrimRight(llamaCpp, "\n") {
+					t.Fatalf("80-token text differs from llama.cpp:\n got %q\nwant %q", " "+text80, llamaCpp)
+				}
+			})
+		}
 	}
 }
 
@@ -169,19 +197,21 @@ func TestTinyStoriesGoldens(t *testing.T) {
 	}{
 		{"safetensors", st}, {"f16.gguf", f16}, {"safetensors→omex", importT(t, st)}, {"f16.gguf→omex", importT(t, f16)},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			promptIDs, ids, _ := greedy(t, c.src, "Once upon a time", 48)
-			if !equalInts(promptIDs, wantPrompt) {
-				t.Fatalf("prompt ids %v, want %v", promptIDs, wantPrompt)
-			}
-			if !equalInts(ids, want48) {
-				t.Fatalf("greedy ids agree with the HF reference for %d of 48:\n got %v\nwant %v", leadingAgreement(ids, want48), ids, want48)
-			}
-			_, _, text := greedy(t, c.src, "Once upon a time", 80)
-			if " "+text != llamaF16 {
-				t.Fatalf("80-token text differs from llama.cpp F16:\n got %q\nwant %q", " "+text, llamaF16)
-			}
-		})
+		for _, path := range paths {
+			t.Run(c.name+"/"+path, func(t *testing.T) {
+				promptIDs, ids, _ := greedy(t, c.src, path, "Once upon a time", 48)
+				if !equalInts(promptIDs, wantPrompt) {
+					t.Fatalf("prompt ids %v, want %v", promptIDs, wantPrompt)
+				}
+				if !equalInts(ids, want48) {
+					t.Fatalf("greedy ids agree with the HF reference for %d of 48:\n got %v\nwant %v", leadingAgreement(ids, want48), ids, want48)
+				}
+				_, _, text := greedy(t, c.src, path, "Once upon a time", 80)
+				if " "+text != llamaF16 {
+					t.Fatalf("80-token text differs from llama.cpp F16:\n got %q\nwant %q", " "+text, llamaF16)
+				}
+			})
+		}
 	}
 }
 
@@ -197,7 +227,7 @@ func TestQ8Agreement(t *testing.T) {
 		src := openT(t, filepath.Join(tsDir, name), "")
 		tok, _ := tokenizer.New(src.Tokenizer())
 		golden := " " + strings.TrimPrefix(readText(t, filepath.Join(td, "golden", "tinystories-656k.tinystories-656k-q8_0.gguf.llama_cpp.once_upon.t0.n80.txt")), " ")
-		pids, ids, _ := greedy(t, src, "Once upon a time", 80)
+		pids, ids, _ := greedy(t, src, pathReference, "Once upon a time", 80)
 		// The number of generated tokens whose text continues llama.cpp's.
 		n := 0
 		for n < len(ids) && strings.HasPrefix(golden, " "+tok.Decode(append(append([]int{}, pids...), ids[:n+1]...))) {
@@ -210,16 +240,23 @@ func TestQ8Agreement(t *testing.T) {
 		if n < 5 {
 			t.Errorf("%s: only %d leading tokens agree with llama.cpp Q8_0", name, n)
 		}
+		// The IR path dequantizes exactly as the reference does.
+		if _, irIDs, _ := greedy(t, src, pathIR, "Once upon a time", 80); !equalInts(irIDs, ids) {
+			t.Errorf("%s: the IR path agrees with the reference for %d of 80 tokens", name, leadingAgreement(irIDs, ids))
+		}
 	}
 	dir := filepath.Join(td, "models", "stories260K")
 	src := openT(t, filepath.Join(dir, "stories260K_q80.bin"), filepath.Join(dir, "tok512.bin"))
 	golden := readIDs(t, filepath.Join(td, "golden", "stories260K.run_c.once_upon.t0.n256.ids.txt"))
-	pids, ids, text := greedy(t, src, "Once upon a time", 252)
+	pids, ids, text := greedy(t, src, pathReference, "Once upon a time", 252)
 	got := append(append([]int{}, pids[1:]...), ids...)
 	n := leadingAgreement(got, golden)
 	t.Logf("stories260K_q80.bin: %d of 256 positions agree with the fp32 run.c golden; text: %q", n, text)
 	if n < 30 {
 		t.Errorf("stories260K_q80.bin drifts from fp32 after %d positions", n)
+	}
+	if _, irIDs, _ := greedy(t, src, pathIR, "Once upon a time", 252); !equalInts(irIDs, ids) {
+		t.Errorf("stories260K_q80.bin: the IR path agrees with the reference for %d of 252 tokens", leadingAgreement(irIDs, ids))
 	}
 }
 
