@@ -214,3 +214,25 @@ func (f *Func) Renumber() {
 		}
 	}
 }
+
+// SameComputation reports whether in and o compute the same thing: the same
+// op on the same operand values (by identity), the same refs and equal
+// attributes (floats by bits). It is what CSE merges; it says nothing
+// about side effects (two attentions are never merged: check
+// HasSideEffects first).
+func (in *Instr) SameComputation(o *Instr) bool {
+	if in.Op != o.Op || len(in.Args) != len(o.Args) || len(in.Refs) != len(o.Refs) || !in.Attrs.Equal(o.Attrs) {
+		return false
+	}
+	for i := range in.Args {
+		if in.Args[i] != o.Args[i] {
+			return false
+		}
+	}
+	for i := range in.Refs {
+		if in.Refs[i] != o.Refs[i] {
+			return false
+		}
+	}
+	return true
+}
