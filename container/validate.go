@@ -227,7 +227,11 @@ func (v *validator) node(n *Node, byID map[string]*Node) {
 	if !ok {
 		types := TypesFor(n.Executor, v.tools)
 		if n.Executor == ToolExecutor {
-			v.add("unknown_type", "node %q: type %q is not a tool this engine has (tools: %s)", n.ID, n.Type, strings.Join(types, ", "))
+			have := "no tools are available"
+			if len(types) > 0 {
+				have = "tools: " + strings.Join(types, ", ")
+			}
+			v.add("unknown_type", "node %q: type %q is not a tool this engine has (%s)", n.ID, n.Type, have)
 		} else {
 			v.add("unknown_type", "node %q: type %q is not a %s task (types: %s)", n.ID, n.Type, n.Executor, strings.Join(types, ", "))
 		}

@@ -100,8 +100,13 @@ func (m *heapMonitor) sample() {
 	}
 }
 
-// watch starts measuring an attempt; limit 0 means no limit.
+// watch starts measuring an attempt; limit 0 means no limit. It collects
+// garbage first so the baseline is the live heap: garbage left by earlier
+// nodes would otherwise hide this node's growth when the collector frees it
+// during the node. (Nodes are coarse, and a collection of a heap of weight
+// slices, which hold no pointers, is quick.)
 func (m *heapMonitor) watch(limit int64, onOver func(int64)) *heapWatch {
+	runtime.GC()
 	w := &heapWatch{base: readHeap(), limit: limit, onOver: onOver}
 	m.mu.Lock()
 	m.watches[w] = struct{}{}

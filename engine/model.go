@@ -100,7 +100,7 @@ func (e *modelExecutor) execute(ctx context.Context, t *task) (*result, error) {
 	if err != nil {
 		return nil, omexerr.Inputf("engine.prompt_too_long", "node %q: %v", t.node.ID, err)
 	}
-	res, err := generate.Run(ctx, lm.m, lm.tok, prompt, opt, io.Discard)
+	res, err := generate.Run(ctx, generate.Reference(lm.m), lm.tok, prompt, opt, io.Discard)
 	if err != nil {
 		return nil, err
 	}
