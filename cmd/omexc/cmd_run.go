@@ -6,9 +6,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/omex-dev/omex/compile"
 	"github.com/omex-dev/omex/frontend/importer"
 	"github.com/omex-dev/omex/omexerr"
+	"github.com/omex-dev/omex/passes"
 	"github.com/omex-dev/omex/runtime/generate"
 	"github.com/omex-dev/omex/runtime/model"
 	"github.com/omex-dev/omex/runtime/tokenizer"
@@ -19,16 +22,23 @@ func newRunCmd() *cobra.Command {
 		prompt, promptFile, tokPath string
 		opt                         generate.Options
 		seed                        int64
-		metrics                     bool
+		metrics, reference          bool
+		passOpt                     *passes.Options
 	)
 	c := &cobra.Command{
 		Use:   "run MODEL [-p PROMPT]",
-		Short: "Generate text from a model with the reference runtime",
+		Short: "Generate text from a model",
 		Long: `run generates text from MODEL: an OMEX package directory, a GGUF file, a
 Hugging Face directory (config.json + safetensors + tokenizer.json), or a
 llama2.c checkpoint (with --tokenizer). Text streams to stdout as it is
 produced, starting with the prompt. -n counts generated tokens (llama.cpp's
-convention; llama2.c's -n counts positions including the prompt).`,
+convention; llama2.c's -n counts positions including the prompt).
+
+The model runs on the IR path: it is lowered to OMEX IR, optimized by the
+pass pipeline (the pass flags are those of omexc compile) and executed by the
+IR interpreter, the whole prompt in one prefill call. --reference runs the
+reference runtime directly instead (no passes); both give the same tokens.
+With --metrics, what the passes report goes to stderr too.`,
 		Example: `  omexc run testdata/stories260K/stories260K.bin --tokenizer testdata/stories260K/tok512.bin -p "Once upon a time" --temp 0
   omexc run model.gguf -p "Hello" -n 64 --temp 0.8 --top-p 0.9 --seed 42`,
 		Args: cobra.ExactArgs(1),
@@ -48,11 +58,16 @@ convention; llama2.c's -n counts positions including the prompt).`,
 			} else {
 				opt.Sampling.Seed = uint64(time.Now().UnixNano())
 			}
-			m, tok, err := loadModel(args[0], tokPath)
+			if reference {
+				if flag := changedPassFlag(cmd); flag != "" {
+					return omexerr.Inputf("input.bad_flag", "--%s selects passes, which --reference does not run", flag).WithFlag("--" + flag)
+				}
+			}
+			m, tok, err := loadRunModel(cmd, args[0], tokPath, reference, passOpt, metrics)
 			if err != nil {
 				return err
 			}
-			res, err := generate.Run(cmd.Context(), generate.Reference(m), tok, prompt, opt, os.Stdout)
+			res, err := generate.Run(cmd.Context(), m, tok, prompt, opt, os.Stdout)
 			if err != nil {
 				return err
 			}
@@ -79,7 +94,53 @@ convention; llama2.c's -n counts positions including the prompt).`,
 	f.BoolVar(&opt.NoEcho, "no-echo", false, "do not print the prompt before the generated text")
 	f.BoolVar(&opt.NoBOS, "no-bos", false, "do not add the BOS token even if the model asks for it")
 	f.BoolVar(&metrics, "metrics", false, "print timing (prompt, first token, tokens/s) to stderr")
+	f.BoolVar(&reference, "reference", false, "run the reference runtime directly instead of the optimized IR on the interpreter")
+	passOpt = addPassFlags(f)
 	return c
+}
+
+// loadRunModel opens MODEL and builds what generates from it: the reference
+// runtime's model (reference), or the lowered module after the pass
+// pipeline, on the interpreter. With metrics, the passes' findings go to
+// stderr.
+func loadRunModel(cmd *cobra.Command, path, tokPath string, reference bool, opt *passes.Options, metrics bool) (generate.Model, *tokenizer.Tokenizer, error) {
+	if reference {
+		m, tok, err := loadModel(path, tokPath)
+		if err != nil {
+			return nil, nil, err
+		}
+		return generate.Reference(m), tok, nil
+	}
+	src, err := importer.Open(path, importer.OpenOptions{Tokenizer: tokPath})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer src.Close()
+	tok, err := tokenizer.New(src.Tokenizer())
+	if err != nil {
+		return nil, nil, omexerr.Modelf("model.tokenizer", "cannot build the tokenizer").WithFile(path).Wrap(err)
+	}
+	s, res, err := compile.Load(cmd.Context(), src, *opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	if metrics {
+		passes.WriteFindings(os.Stderr, res.Findings)
+	}
+	return s, tok, nil
+}
+
+// changedPassFlag returns the name of a pass flag the user set, or "".
+func changedPassFlag(cmd *cobra.Command) string {
+	probe := pflag.NewFlagSet("pass flags", pflag.ContinueOnError)
+	addPassFlags(probe)
+	name := ""
+	probe.VisitAll(func(f *pflag.Flag) {
+		if name == "" && cmd.Flags().Changed(f.Name) {
+			name = f.Name
+		}
+	})
+	return name
 }
 
 // loadModel opens any supported model input and builds the reference
