@@ -14,6 +14,7 @@ import (
 
 	"github.com/omex-dev/omex/frontend"
 	"github.com/omex-dev/omex/frontend/importer"
+	"github.com/omex-dev/omex/frontend/lower"
 	"github.com/omex-dev/omex/ir"
 	"github.com/omex-dev/omex/omexerr"
 	"github.com/omex-dev/omex/passes"
@@ -135,12 +136,9 @@ func loadModule(path, tokPath string, opt *passes.Options) (m *ir.Module, closeM
 	return m, src.Close, nil
 }
 
-// lowerSource turns an opened model into IR. It is frontend/lower's Lower,
-// which is written in parallel; until the lead wires it here, compiling a
-// model (rather than an .ir file) says so.
-func lowerSource(src frontend.Source) (*ir.Module, error) {
-	return nil, omexerr.Inputf("input.unsupported", "compiling a model needs the frontend lowering (frontend/lower), which this build does not have yet; compile an .ir file instead")
-}
+// lowerSource turns an opened model into IR (frontend/lower), the module
+// omexc run executes.
+func lowerSource(src frontend.Source) (*ir.Module, error) { return lower.Lower(src) }
 
 // writePassList prints the pipeline table: order, name, required, and what
 // each pass does.

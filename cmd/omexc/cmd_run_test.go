@@ -81,3 +81,28 @@ func TestRunPassFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestCompileModel: omexc compile lowers a model (not only IR text) and
+// writes the optimized module, which parses back as the same text.
+func TestCompileModel(t *testing.T) {
+	root := repoRoot(t)
+	out := filepath.Join(t.TempDir(), "s.ir")
+	_, stderr, code := omexc(t, root, append(append([]string{"compile"}, bundled...), "-o", out)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	for _, want := range []string{`module "stories260K"`, "dim ctx = 512", "state @kv.4.v : f32[ctx,32]", "func @prefill(%tokens: i32[seq], %pos: i32[])", "func @decode(%token: i32[1], %pos: i32[])"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("compiled IR lacks %q", want)
+		}
+	}
+	// The written IR is a valid module: compiling it again works.
+	if _, stderr, code := omexc(t, root, "compile", out, "-o", out+".2"); code != 0 {
+		t.Fatalf("recompiling the output: exit %d: %s", code, stderr)
+	}
+}
