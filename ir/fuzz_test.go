@@ -7,7 +7,8 @@ import (
 // FuzzParse feeds arbitrary text to the parser. Parse must never panic;
 // when it accepts the text, its module must print to text that parses back
 // and prints the same (the printer's output is a fixed point), and Verify
-// and Clone must not panic on it either.
+// and Clone must not panic on it either; a module that verifies still
+// verifies after the round trip.
 func FuzzParse(f *testing.F) {
 	m := buildLlama(f, testShape)
 	f.Add(Print(m))
@@ -21,7 +22,7 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_ = Verify(m)
+		verr := Verify(m)
 		text := Print(m)
 		m2, err := Parse(text)
 		if err != nil {
@@ -29,6 +30,11 @@ func FuzzParse(f *testing.F) {
 		}
 		if again := Print(m2); again != text {
 			t.Fatalf("print/parse is not a fixed point:\n%s\n---\n%s", text, again)
+		}
+		if verr == nil {
+			if err := Verify(m2); err != nil {
+				t.Fatalf("module verified, its reparsed text does not: %v\n%s", err, text)
+			}
 		}
 		if Print(m.Clone()) != text {
 			t.Fatal("clone prints differently")
