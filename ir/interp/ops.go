@@ -35,15 +35,11 @@ func rmsnormRows(out, x, w []float32, eps float32) {
 	}
 }
 
-// sqrt2 is √2 rounded to float32.
-var sqrt2 = float32(math.Sqrt2)
-
-// gelu is the exact (erf) GELU in float32 steps: t = x / √2;
-// e = erf(t) (float64 erf rounded to float32, as the kernels do exp);
-// result = (0.5 * x) * (1 + e).
+// gelu is the exact (erf) GELU as docs/IR.md defines it: computed in
+// float64 from the float32 input and rounded to float32 once.
 func gelu(x float32) float32 {
-	e := float32(math.Erf(float64(x / sqrt2)))
-	return float32(0.5*x) * (1 + e)
+	v := float64(x)
+	return float32(0.5 * v * (1 + math.Erf(v/math.Sqrt2)))
 }
 
 // elementwise writes a+b (add) or a*b into out, where a and b have out's

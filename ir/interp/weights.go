@@ -88,13 +88,15 @@ func (ws *weightSet) load(m *ir.Module, w *ir.Weight, get func(name string) (*te
 }
 
 // convert turns a stored tensor into the element type the module declares
-// for it (a precision pass may declare q8_0 for a weight stored as f32).
-// Package tensor has no conversion function yet, so a mismatch is refused
-// with a message that names both types.
+// for it (a precision pass may declare q8_0 for a weight stored as f32),
+// with tensor.Convert: the bytes ggml's converters would write, so the
+// interpreter computes what a backend reading the converted package would.
 func convert(t *tensor.Tensor, want tensor.DType, w *ir.Weight) (*tensor.Tensor, error) {
-	return nil, omexerr.Modelf("model.weight_dtype",
-		"weight @%s is stored as %v but the module declares %s; converting between element types is not available yet",
-		w.Name, t.DType, w.Type).WithTensor(w.Name)
+	c, err := tensor.Convert(t, want)
+	if err != nil {
+		return nil, omexerr.Modelf("model.weight_dtype", "weight @%s is stored as %v and cannot become the declared %s", w.Name, t.DType, w.Type).WithTensor(w.Name).Wrap(err)
+	}
+	return c, nil
 }
 
 // concreteShape resolves a declared type's dimensions with the module's
