@@ -112,6 +112,11 @@ func Create(modelPath, prompt string, opt CreateOptions) (*Container, error) {
 			modelNode,
 		}
 	}
+	for i := range nodes {
+		if nodes[i].Dependencies == nil {
+			nodes[i].Dependencies = []string{} // written as [], not null
+		}
+	}
 	c.ExecutionGraph = Graph{EntryNode: nodes[0].ID, Nodes: nodes}
 	c.ContainerType = "pipeline"
 	if len(nodes) == 1 {

@@ -35,7 +35,7 @@ var Tasks = []Task{
 	{LocalCPU, "parse_source", []string{"index"}, 1, 1,
 		"index the Go and Python files under a path: files, types, functions with signatures and doc"},
 	{LocalCPU, "chunk_text", []string{"chunks"}, 1, 2,
-		"split a text into chunks of at most size characters (input size=N, default 2000) at line boundaries"},
+		"split a text into chunks of at most size bytes (input size=N, default 2000), at line breaks where lines fit"},
 	{LocalCPU, "assemble_summary", []string{"summary"}, 1, -1,
 		"assemble a plain-text summary from source indexes, texts and lists of texts"},
 	{LocalCPU, "format_json", []string{"json"}, 1, -1,

@@ -63,6 +63,9 @@ type Options struct {
 	BaseDir string
 	// File names the container file in validation errors.
 	File string
+	// Advisor, when set, is asked for guidance before the run and told of
+	// every node's end and of the run's completion (ZSEI).
+	Advisor Advisor
 	// OnEvent, when set, is told as nodes start, retry and end. Calls come
 	// from several goroutines but never at the same time.
 	OnEvent func(Event)

@@ -39,9 +39,12 @@ type Record struct {
 	Parallelism int        `json:"parallelism"` // nodes allowed to run at once
 	MemoryMB    int        `json:"memory_budget_mb"`
 	// PeakHeapBytes is the process's largest Go heap seen during the run.
-	PeakHeapBytes int64         `json:"peak_heap_bytes"`
-	Error         string        `json:"error,omitempty"`
-	Nodes         []*NodeRecord `json:"nodes"` // in the container's order
+	PeakHeapBytes int64  `json:"peak_heap_bytes"`
+	Error         string `json:"error,omitempty"`
+	// Guidance notes what the guidance service (ZSEI) did for the last run:
+	// advice applied or skipped, or why there was none, and failed syncs.
+	Guidance []string      `json:"guidance,omitempty"`
+	Nodes    []*NodeRecord `json:"nodes"` // in the container's order
 }
 
 // NodeRecord is one node's part of the record.

@@ -20,6 +20,7 @@ type runner struct {
 	gen   Generation
 	execs map[string]executor
 	mon   *heapMonitor
+	sync  *syncer // nil without an advisor
 
 	mu      sync.Mutex // guards rec, saveErr and OnEvent calls
 	saveErr error
@@ -44,11 +45,17 @@ func run(ctx context.Context, c *container.Container, rec *Record, opt Options) 
 	if err := c.Validate(opt.File, lim); err != nil {
 		return nil, err
 	}
-	order, err := c.Order()
+	rec.Guidance = nil
+	var sync *syncer
+	if opt.Advisor != nil {
+		c, rec.Guidance = advise(ctx, opt.Advisor, c, lim)
+		sync = startSyncer(ctx, opt.Advisor, len(c.ExecutionGraph.Nodes))
+	}
+	order, err := c.Order() // after the advice, which may add dependencies
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{c: c, rec: rec, opt: opt, gen: opt.Generation}
+	r := &runner{c: c, rec: rec, opt: opt, gen: opt.Generation, sync: sync}
 	if r.gen == (Generation{}) {
 		r.gen = DefaultGeneration()
 	}
@@ -117,6 +124,9 @@ func run(ctx context.Context, c *container.Container, rec *Record, opt Options) 
 		memInUse -= c.Node(d.id).MemoryAllocation
 		r.finish(d)
 		r.save()
+		if r.sync != nil {
+			r.sync.send(Checkpoint{ExecutionID: c.ContainerID, Event: "checkpoint", Node: d.id, Status: "running", Completed: r.completed()})
+		}
 	}
 
 	peak := r.mon.close()
@@ -125,6 +135,16 @@ func run(ctx context.Context, c *container.Container, rec *Record, opt Options) 
 	rec.Ended, rec.DurationMS, rec.PeakHeapBytes = &end, ms(end.Sub(start)), max(rec.PeakHeapBytes, peak)
 	runErr := r.outcome(ctx)
 	r.mu.Unlock()
+	if r.sync != nil {
+		status := map[string]string{StatusCompleted: "succeeded", StatusCancelled: "cancelled"}[rec.Status]
+		if status == "" {
+			status = "failed"
+		}
+		notes := r.sync.finish(Checkpoint{ExecutionID: c.ContainerID, Event: "completion", Status: status, Completed: r.completed()})
+		r.mu.Lock()
+		rec.Guidance = append(rec.Guidance, notes...)
+		r.mu.Unlock()
+	}
 	r.save()
 	if r.saveErr != nil && runErr == nil {
 		runErr = omexerr.Resourcef("engine.record_write", "cannot write the run record").WithFile(opt.RecordPath).Wrap(r.saveErr)
@@ -189,6 +209,19 @@ func (r *runner) outcome(ctx context.Context) error {
 	}
 	rec.Status = StatusCompleted
 	return nil
+}
+
+// completed lists the completed nodes.
+func (r *runner) completed() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ids := []string{}
+	for _, nr := range r.rec.Nodes {
+		if nr.Status == StatusCompleted {
+			ids = append(ids, nr.ID)
+		}
+	}
+	return ids
 }
 
 func (r *runner) count(status string) int {
