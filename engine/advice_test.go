@@ -21,7 +21,9 @@ type scriptedAdvisor struct {
 	syncs   []Checkpoint
 }
 
-func (a *scriptedAdvisor) Advise(_ context.Context, c *container.Container) []string { return a.edit(c) }
+func (a *scriptedAdvisor) Advise(_ context.Context, c *container.Container) []string {
+	return a.edit(c)
+}
 func (a *scriptedAdvisor) Sync(_ context.Context, cp Checkpoint) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
