@@ -10,6 +10,7 @@ type Module struct {
 	Weights []*Weight
 	States  []*State
 	Funcs   []*Func
+	Plans   []*Plan // memory plans (plan.go), set by the memory-planning pass
 }
 
 // DimBinding fixes a dimension symbol to a size at compile time
@@ -248,6 +249,11 @@ func (m *Module) Clone() *Module {
 	for _, f := range m.Funcs {
 		if f != nil {
 			c.Funcs = append(c.Funcs, f.Clone())
+		}
+	}
+	for _, p := range m.Plans {
+		if p != nil {
+			c.Plans = append(c.Plans, p.Clone())
 		}
 	}
 	return c

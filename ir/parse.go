@@ -102,6 +102,8 @@ func (p *parser) module() (*Module, error) {
 			err = p.decl(m, kw.text)
 		case "func":
 			err = p.function(m)
+		case "plan":
+			err = p.plan(m)
 		default:
 			return nil, p.errorf(kw.pos, `want "dim", "weight", "state" or "func", found %s`, kw)
 		}

@@ -45,6 +45,12 @@ func Print(m *Module) string {
 			printFunc(&b, f)
 		}
 	}
+	for _, p := range m.Plans {
+		if p != nil {
+			b.WriteByte('\n')
+			printPlan(&b, p)
+		}
+	}
 	return b.String()
 }
 

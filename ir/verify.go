@@ -78,6 +78,11 @@ func Verify(m *Module) error {
 			return err
 		}
 	}
+	for _, p := range m.Plans {
+		if err := verifyPlan(m, p); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -1,0 +1,351 @@
+package ir
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// PlanAlign is the alignment, in bytes, of every offset in a memory plan:
+// a cache line, and enough for any vector load a backend issues.
+const PlanAlign = 64
+
+// MaxPlanBytes bounds an arena and every offset and size in a plan (2^52:
+// exact in a float64, far beyond any real arena), so sums of two never
+// overflow and a hostile text cannot describe absurd sizes.
+const MaxPlanBytes = 1 << 52
+
+// Plan is the memory plan of one function: every value an instruction
+// defines gets a byte range in one arena, and two values that are live at
+// the same time never share bytes. Function parameters are the caller's
+// memory and are not planned; function results are (they live to the end
+// of the call). A plan assumes sizes for the function's unbound symbols
+// (seq), recorded in Bind; the arena holds any call whose sizes are at most
+// those, because every offset was computed for the largest shapes.
+//
+// The text form prints plans after the functions:
+//
+//	plan @prefill (seq = 512) arena 393216 {
+//	  %x at 0 size 131072
+//	  %1 at 131072 size 131072
+//	}
+type Plan struct {
+	Func  string       // the function planned
+	Bind  []DimBinding // sizes assumed for symbols the module does not bind
+	Arena int64        // the arena's size in bytes
+	Slots []Slot       // one per value an instruction of Func defines, in body order
+}
+
+// Slot is one value's place in the arena: bytes Offset..Offset+Size-1.
+type Slot struct {
+	Value  string // the value's name in the function (printed %name)
+	Offset int64
+	Size   int64
+}
+
+// Plan returns the memory plan of the function named fn, or nil.
+func (m *Module) Plan(fn string) *Plan {
+	for _, p := range m.Plans {
+		if p != nil && p.Func == fn {
+			return p
+		}
+	}
+	return nil
+}
+
+// SetPlan records p as the plan of its function, replacing any earlier one.
+func (m *Module) SetPlan(p *Plan) {
+	for i, q := range m.Plans {
+		if q != nil && q.Func == p.Func {
+			m.Plans[i] = p
+			return
+		}
+	}
+	m.Plans = append(m.Plans, p)
+}
+
+// Sizes returns the bindings the plan was made for: the module's dims plus
+// the plan's own.
+func (p *Plan) Sizes(m *Module) Sizes {
+	s := m.Sizes()
+	for _, b := range p.Bind {
+		s[b.Name] = b.Value
+	}
+	return s
+}
+
+// Clone returns a copy of p that shares no memory with it.
+func (p *Plan) Clone() *Plan {
+	return &Plan{Func: p.Func, Bind: append([]DimBinding(nil), p.Bind...), Arena: p.Arena, Slots: append([]Slot(nil), p.Slots...)}
+}
+
+// LiveRange is when a value is live: from the instruction that defines it
+// (Def; -1 for a parameter) to the last instruction that reads it (Last),
+// both body indices. A function result is live to len(Body), past the last
+// instruction; a value nothing reads has Last == Def (it is still written).
+type LiveRange struct {
+	Value     *Value
+	Def, Last int
+}
+
+// Overlaps reports whether two values are live at the same time. Ranges
+// that only touch overlap too: an instruction's operands and its results
+// exist together while it runs, so an output never reuses an input's bytes.
+func (r LiveRange) Overlaps(o LiveRange) bool { return r.Def <= o.Last && o.Def <= r.Last }
+
+// LiveRanges returns the live range of every parameter and instruction
+// result of f, parameters first, then results in body order.
+func (f *Func) LiveRanges() []LiveRange {
+	idx := map[*Value]int{}
+	var rs []LiveRange
+	add := func(v *Value, def int) {
+		if v == nil {
+			return
+		}
+		if _, ok := idx[v]; ok {
+			return
+		}
+		idx[v] = len(rs)
+		rs = append(rs, LiveRange{Value: v, Def: def, Last: def})
+	}
+	for _, p := range f.Params {
+		add(p, -1)
+	}
+	for i, in := range f.Body {
+		if in == nil {
+			continue
+		}
+		for _, a := range in.Args {
+			if j, ok := idx[a]; ok {
+				rs[j].Last = max(rs[j].Last, i)
+			}
+		}
+		for _, r := range in.Results {
+			add(r, i)
+		}
+	}
+	for _, r := range f.Results {
+		if j, ok := idx[r]; ok {
+			rs[j].Last = len(f.Body)
+		}
+	}
+	return rs
+}
+
+// verifyPlan checks a plan against its function: the function exists, the
+// bound symbols are ones the module leaves free, every value an
+// instruction defines has exactly one slot and no other value has one,
+// each slot's size is its value's bytes under the plan's sizes, offsets
+// are aligned and inside the arena, and no two values that are live at the
+// same time share a byte.
+func verifyPlan(m *Module, p *Plan) error {
+	if p == nil {
+		return errorf("nil plan")
+	}
+	fail := func(format string, args ...any) error {
+		return errorf("plan @%s: %s", quoteName(p.Func), fmt.Sprintf(format, args...))
+	}
+	f := m.Func(p.Func)
+	if f == nil {
+		return fail("no function of that name")
+	}
+	for i, b := range p.Bind {
+		if !isSymbol(b.Name) {
+			return fail("%q is not a symbol name", b.Name)
+		}
+		if _, ok := m.DimValue(b.Name); ok {
+			return fail("%s is bound by the module; a plan binds only free symbols", b.Name)
+		}
+		if b.Value < 1 || b.Value > MaxDim {
+			return fail("%s = %d: out of range 1..%d", b.Name, b.Value, MaxDim)
+		}
+		for _, c := range p.Bind[:i] {
+			if c.Name == b.Name {
+				return fail("%s bound twice", b.Name)
+			}
+		}
+	}
+	if p.Arena < 0 || p.Arena > MaxPlanBytes {
+		return fail("arena %d out of range 0..%d", p.Arena, int64(MaxPlanBytes))
+	}
+	sizes := p.Sizes(m)
+	byName := map[string]int{}
+	for i, s := range p.Slots {
+		if _, dup := byName[s.Value]; dup {
+			return fail("%%%s has two slots", quoteName(s.Value))
+		}
+		byName[s.Value] = i
+		if s.Offset < 0 || s.Size < 0 || s.Offset%PlanAlign != 0 || s.Offset > p.Arena || s.Size > p.Arena-s.Offset {
+			return fail("%%%s at %d size %d: not a %d-aligned range inside the arena of %d bytes", quoteName(s.Value), s.Offset, s.Size, PlanAlign, p.Arena)
+		}
+	}
+	type placed struct {
+		r    LiveRange
+		slot Slot
+	}
+	var planned []placed
+	for _, r := range f.LiveRanges() {
+		if r.Def < 0 {
+			if _, ok := byName[r.Value.Name]; ok {
+				return fail("%%%s is a parameter: the caller owns it, it has no slot", quoteName(r.Value.Name))
+			}
+			continue
+		}
+		i, ok := byName[r.Value.Name]
+		if !ok {
+			return fail("%%%s has no slot", quoteName(r.Value.Name))
+		}
+		delete(byName, r.Value.Name)
+		n, err := r.Value.Type.Bytes(sizes)
+		if err != nil {
+			return fail("%%%s : %v", quoteName(r.Value.Name), err)
+		}
+		if s := p.Slots[i]; s.Size != n {
+			return fail("%%%s : %s needs %d bytes, its slot has %d", quoteName(r.Value.Name), r.Value.Type, n, s.Size)
+		}
+		planned = append(planned, placed{r, p.Slots[i]})
+	}
+	for _, s := range p.Slots {
+		if _, left := byName[s.Value]; left {
+			return fail("%%%s is not a value the function's instructions define", quoteName(s.Value))
+		}
+	}
+	for i, a := range planned {
+		for _, b := range planned[:i] {
+			if a.slot.Size == 0 || b.slot.Size == 0 || !a.r.Overlaps(b.r) {
+				continue
+			}
+			if a.slot.Offset < b.slot.Offset+b.slot.Size && b.slot.Offset < a.slot.Offset+a.slot.Size {
+				return fail("%%%s (bytes %d..%d, live %d..%d) and %%%s (bytes %d..%d, live %d..%d) are live together but share bytes",
+					quoteName(a.r.Value.Name), a.slot.Offset, a.slot.Offset+a.slot.Size-1, a.r.Def, a.r.Last,
+					quoteName(b.r.Value.Name), b.slot.Offset, b.slot.Offset+b.slot.Size-1, b.r.Def, b.r.Last)
+			}
+		}
+	}
+	return nil
+}
+
+// printPlan writes p's text form (see Plan).
+func printPlan(b *strings.Builder, p *Plan) {
+	b.WriteString("plan ")
+	b.WriteString(refName(p.Func))
+	if len(p.Bind) > 0 {
+		b.WriteString(" (")
+		for i, d := range p.Bind {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(d.Name + " = " + strconv.Itoa(d.Value))
+		}
+		b.WriteByte(')')
+	}
+	b.WriteString(" arena " + strconv.FormatInt(p.Arena, 10) + " {\n")
+	for _, s := range p.Slots {
+		b.WriteString("  %" + quoteName(s.Value) + " at " + strconv.FormatInt(s.Offset, 10) + " size " + strconv.FormatInt(s.Size, 10) + "\n")
+	}
+	b.WriteString("}\n")
+}
+
+// plan parses a plan (after the keyword):
+//
+//	plan := "plan" REF [ "(" IDENT "=" INT { "," IDENT "=" INT } ")" ] "arena" INT
+//	        "{" { VALUE "at" INT "size" INT } "}"
+//
+// The function must be declared before it and every %value must be one of
+// its values, named once; the rest (sizes, overlaps) is the verifier's.
+func (p *parser) plan(m *Module) error {
+	name, err := p.take(tokRef, "the planned function's @name")
+	if err != nil {
+		return err
+	}
+	f := m.Func(name.text)
+	if f == nil {
+		return p.errorf(name.pos, "plan for @%s, which is not a function declared before it", quoteName(name.text))
+	}
+	if m.Plan(name.text) != nil {
+		return p.errorf(name.pos, "@%s planned twice", quoteName(name.text))
+	}
+	pl := &Plan{Func: name.text}
+	if p.is("(") {
+		p.advance()
+		for !p.is(")") {
+			if len(pl.Bind) > 0 {
+				if err := p.expect(","); err != nil {
+					return err
+				}
+			}
+			sym, err := p.take(tokIdent, "a dimension symbol")
+			if err != nil {
+				return err
+			}
+			for _, b := range pl.Bind {
+				if b.Name == sym.text {
+					return p.errorf(sym.pos, "%s bound twice", sym.text)
+				}
+			}
+			if err := p.expect("="); err != nil {
+				return err
+			}
+			v, err := p.size()
+			if err != nil {
+				return err
+			}
+			pl.Bind = append(pl.Bind, DimBinding{Name: sym.text, Value: v})
+		}
+		p.advance()
+	}
+	if err := p.expect("arena"); err != nil {
+		return err
+	}
+	if pl.Arena, err = p.planBytes(); err != nil {
+		return err
+	}
+	if err := p.expect("{"); err != nil {
+		return err
+	}
+	vals := f.names()
+	seen := map[string]bool{}
+	for p.tok.kind == tokValue {
+		v := p.tok
+		if !vals[v.text] {
+			return p.errorf(v.pos, "%%%s is not a value of @%s", quoteName(v.text), quoteName(f.Name))
+		}
+		if seen[v.text] {
+			return p.errorf(v.pos, "%%%s has two slots", quoteName(v.text))
+		}
+		seen[v.text] = true
+		p.advance()
+		s := Slot{Value: v.text}
+		if err := p.expect("at"); err != nil {
+			return err
+		}
+		if s.Offset, err = p.planBytes(); err != nil {
+			return err
+		}
+		if err := p.expect("size"); err != nil {
+			return err
+		}
+		if s.Size, err = p.planBytes(); err != nil {
+			return err
+		}
+		pl.Slots = append(pl.Slots, s)
+	}
+	if err := p.expect("}"); err != nil {
+		return p.unexpected(`a slot ("%name at OFFSET size BYTES") or "}"`)
+	}
+	m.Plans = append(m.Plans, pl)
+	return nil
+}
+
+// planBytes reads a byte count or offset: an int in 0..MaxPlanBytes.
+func (p *parser) planBytes() (int64, error) {
+	t, err := p.take(tokInt, "a byte count")
+	if err != nil {
+		return 0, err
+	}
+	v, err := strconv.ParseInt(t.text, 10, 64)
+	if err != nil || v < 0 || v > MaxPlanBytes {
+		return 0, p.errorf(t.pos, "byte count %s out of range 0..%d", t.text, int64(MaxPlanBytes))
+	}
+	return v, nil
+}
