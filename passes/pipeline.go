@@ -23,7 +23,19 @@ package passes
 // Mark a pass Required only when a later stage cannot work without it (a
 // backend that needs the arena plan, for example); optional passes may be
 // turned off with --disable-pass to find which one changed a result.
-var pipeline = []Pass{}
+var pipeline = []Pass{
+	{Name: "canonicalize", Run: canonicalize, Description: "fold constants and remove identity ops (x*1, x+-0, no-op reshape/slice/transpose, chains of reshapes or transposes)"},
+	{Name: "cse", Run: cse, Description: "merge instructions that compute the same value (same op, operands, refs and attributes)"},
+	{Name: "dce", Run: dce, Description: "remove instructions whose results are unused, keeping those with side effects (attention)"},
+	// The fusions that build the fused matmuls come before fuse-norm-matmul,
+	// which then folds each block's rmsnorm into the one fused op reading it
+	// (fused first, it would give q, k and v an rmsnorm each).
+	{Name: "fuse-qkv", Run: fuseQKV, Description: "merge an attention's q, k and v projections of one input into matmul_qkv"},
+	{Name: "fuse-gate-up", Run: fuseGateUp, Description: "merge gate and up projections with their SiLU·mul into matmul_gate_up"},
+	{Name: "fuse-rope", Run: fuseRope, Description: "move rope into the epilogue of the projection it rotates (matmul_qkv, matmul_rope)"},
+	{Name: "fuse-norm-matmul", Run: fuseNormMatMul, Description: "fold an rmsnorm read only by matmuls into their rmsnorm prologue"},
+	{Name: "fuse-residual", Run: fuseResidual, Description: "fold a residual add into the matmul that produces the branch (matmul_add)"},
+}
 
 // Pipeline returns a copy of the standard pipeline table, in order.
 func Pipeline() []Pass {
