@@ -29,7 +29,7 @@ func TestCompileIR(t *testing.T) {
 		t.Fatal(err)
 	}
 	stdout, stderr, code := omexc(t, dir, "compile", "tiny.ir")
-	if code != 0 || !strings.HasPrefix(stdout, `module "tiny"`) || !strings.Contains(stdout, "%c = add %a, %b : f32[seq,8]") {
+	if code != 0 || !strings.HasPrefix(stdout, `module "tiny"`) || !strings.Contains(stdout, "%c = matmul_add %a, %a, @w : f32[seq,8]") {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	stdout, stderr, code = omexc(t, dir, "compile", "tiny.ir", "-o", "out.ir", "--dump-dir", "dump", "--dump-html", "p.html", "--time-passes", "--quant", "q8_0")
