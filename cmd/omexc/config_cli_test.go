@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -307,5 +311,47 @@ func TestConfigCommand(t *testing.T) {
 	_, stderr, code = omexcEnv(t, home, append(env, "OMEX_RUNTIME_TOP_P=2"), "config", "show")
 	if code != 17 || !strings.Contains(stderr, "runtime.top_p 2 is out of range: allowed (0, 1]") || !strings.Contains(stderr, "OMEX_RUNTIME_TOP_P") {
 		t.Fatalf("bad env: exit %d %q", code, stderr)
+	}
+}
+
+// TestZseiTokenSentNeverLogged: OMEX_ZSEI_TOKEN reaches ZSEI as a bearer
+// token during a container run, and neither the debug log, the output nor
+// the run record holds it, even when ZSEI echoes it back in an error.
+func TestZseiTokenSentNeverLogged(t *testing.T) {
+	const token = "zsei-agent-token-5d1e"
+	var mu sync.Mutex
+	var auth []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		auth = append(auth, r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.WriteHeader(http.StatusBadGateway)
+		io.WriteString(w, "upstream rejected "+r.Header.Get("Authorization"))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	file := createSummaryContainer(t, dir, "-n", "2")
+	rec := filepath.Join(dir, "rec.json")
+	env := []string{"OMEX_ZSEI_ENABLED=true", "OMEX_ZSEI_HOST=" + srv.URL, "OMEX_ZSEI_TOKEN=" + token, "OMEX_LOGGING_LEVEL=debug"}
+	out, stderr, code := omexcEnv(t, dir, env, "container", "run", file, "--record", rec)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(auth) == 0 || auth[0] != "Bearer "+token {
+		t.Fatalf("ZSEI saw Authorization %q", auth)
+	}
+	record, _ := os.ReadFile(rec)
+	var r struct{ Guidance []string }
+	json.Unmarshal(record, &r)
+	if notes := strings.Join(r.Guidance, "\n"); !strings.Contains(notes, "continuing without ZSEI guidance") || !strings.Contains(notes, "Bearer <redacted>") {
+		t.Errorf("the record does not note the failed guidance:\n%s", notes)
+	}
+	if strings.Contains(out+stderr+string(record), token) {
+		t.Fatalf("token leaked:\nstdout %s\nstderr %s\nrecord %s", out, stderr, record)
+	}
+	if !strings.Contains(stderr, "zsei") {
+		t.Fatalf("no ZSEI records in the debug log:\n%s", stderr)
 	}
 }
