@@ -37,7 +37,7 @@ func canonicalize(m *ir.Module, c *Context) error {
 		}
 	}
 	if total > 0 {
-		c.Report("rewritten", float64(total), "instrs", "simplified %d instructions", total)
+		c.Report("rewritten", float64(total), "instrs", "instructions simplified: %d", total)
 	}
 	return nil
 }

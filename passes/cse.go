@@ -48,7 +48,7 @@ func cse(m *ir.Module, c *Context) error {
 		}
 	}
 	if merged > 0 {
-		c.Report("merged", float64(merged), "instrs", "merged %d instructions into earlier equal ones", merged)
+		c.Report("merged", float64(merged), "instrs", "instructions merged into an earlier equal one: %d", merged)
 	}
 	return nil
 }

@@ -44,7 +44,7 @@ func dce(m *ir.Module, c *Context) error {
 		f.Body = body
 	}
 	if removed > 0 {
-		c.Report("removed", float64(removed), "instrs", "removed %d dead instructions", removed)
+		c.Report("removed", float64(removed), "instrs", "dead instructions removed: %d", removed)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package passes
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/omex-dev/omex/ir"
@@ -54,4 +55,53 @@ func readGoldenModule(path string) (*ir.Module, error) {
 		return nil, err
 	}
 	return ir.Parse(body)
+}
+
+// FuzzExactPasses runs every cleanup and fusion pass on arbitrary modules
+// that verify (seeded with the goldens): no pass may panic or break the IR
+// (the manager verifies after each), and each must be idempotent.
+func FuzzExactPasses(f *testing.F) {
+	root := filepath.Join(repoRootF(f), "testdata", "passes")
+	seeds, _ := filepath.Glob(filepath.Join(root, "*", "*.ir"))
+	for _, s := range seeds {
+		if m, err := readGoldenModule(s); err == nil {
+			f.Add(ir.Print(m))
+		}
+	}
+	var ps []Pass
+	for _, p := range Pipeline() {
+		if slices.Contains(exactPassNames, p.Name) {
+			ps = append(ps, p)
+		}
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		m, err := ir.Parse(src)
+		if err != nil || ir.Verify(m) != nil {
+			return
+		}
+		for _, p := range ps {
+			once := runPasses(t, m, p)
+			twice := runPasses(t, once.Module, p)
+			if a, b := ir.Print(once.Module), ir.Print(twice.Module); a != b {
+				t.Errorf("%s is not idempotent:\n%s", p.Name, firstDifference(a, b))
+			}
+		}
+		runPasses(t, m, ps...)
+	})
+}
+
+// repoRootF is repoRoot for a fuzz target.
+func repoRootF(f *testing.F) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		f.Fatal(err)
+	}
+	for !fileExists(filepath.Join(dir, "go.mod")) {
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			f.Fatal("go.mod not found above the test directory")
+		}
+		dir = parent
+	}
+	return dir
 }

@@ -210,5 +210,5 @@ func reportFused(c *Context, groups, removed int, what string) {
 	if groups == 0 {
 		return
 	}
-	c.Report("fused", float64(groups), "groups", "fused %d %s (%d fewer instructions)", groups, what, removed)
+	c.Report("fused", float64(groups), "groups", "%s: %d fused, instruction count down by %d", what, groups, removed)
 }

@@ -57,6 +57,6 @@ func fuseGateUp(m *ir.Module, c *Context) error {
 			}
 		}
 	}
-	reportFused(c, groups, removed, "gate/up projections with SiLU·mul into matmul_gate_up")
+	reportFused(c, groups, removed, "gate/up projections with SiLU·mul -> matmul_gate_up")
 	return nil
 }

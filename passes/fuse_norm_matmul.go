@@ -65,7 +65,7 @@ func fuseNormMatMul(m *ir.Module, c *Context) error {
 			removed++
 		}
 	}
-	reportFused(c, groups, removed, "rmsnorms into the matmuls that read them")
+	reportFused(c, groups, removed, "rmsnorms -> rmsnorm prologues of the matmuls reading them")
 	return nil
 }
 

@@ -53,7 +53,7 @@ func fuseQKV(m *ir.Module, c *Context) error {
 			i = f.Index(in) // the body shrank before the attention
 		}
 	}
-	reportFused(c, groups, removed, "q/k/v projection triples into matmul_qkv")
+	reportFused(c, groups, removed, "q/k/v projection triples -> matmul_qkv")
 	return nil
 }
 

@@ -47,6 +47,6 @@ func fuseResidual(m *ir.Module, c *Context) error {
 			}
 		}
 	}
-	reportFused(c, groups, removed, "residual adds into matmul_add")
+	reportFused(c, groups, removed, "residual adds -> matmul_add")
 	return nil
 }

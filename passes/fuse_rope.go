@@ -45,7 +45,7 @@ func fuseRope(m *ir.Module, c *Context) error {
 			}
 		}
 	}
-	reportFused(c, groups, removed, "ropes into their projection's epilogue")
+	reportFused(c, groups, removed, "ropes -> epilogues of their projections")
 	return nil
 }
 
