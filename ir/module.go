@@ -24,8 +24,9 @@ type DimBinding struct {
 // Weight declares a constant tensor a function reads by name (@name). Its
 // data never enters the IR: the interpreter and backends fetch it by Name.
 type Weight struct {
-	Name string
-	Type Type
+	Name   string
+	Type   Type
+	Layout string // how the target's kernels want the data arranged; "" is row-major (passes/layout.go)
 }
 
 // State declares a mutable tensor that lives across calls (the KV cache):
@@ -238,7 +239,7 @@ func (m *Module) Clone() *Module {
 	c := &Module{Name: m.Name, Dims: append([]DimBinding(nil), m.Dims...)}
 	for _, w := range m.Weights {
 		if w != nil {
-			c.Weights = append(c.Weights, &Weight{Name: w.Name, Type: w.Type.Clone()})
+			c.Weights = append(c.Weights, &Weight{Name: w.Name, Type: w.Type.Clone(), Layout: w.Layout})
 		}
 	}
 	for _, s := range m.States {

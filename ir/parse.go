@@ -147,7 +147,7 @@ func (p *parser) size() (int, error) {
 	return int(v), nil
 }
 
-// decl := ("weight" | "state") REF ":" type
+// decl := ("weight" | "state") REF ":" type [ "layout" STRING ]   (layout: weights only)
 func (p *parser) decl(m *Module, kind string) error {
 	name, err := p.take(tokRef, "an @name")
 	if err != nil {
@@ -164,7 +164,20 @@ func (p *parser) decl(m *Module, kind string) error {
 		return err
 	}
 	if kind == "weight" {
-		m.Weights = append(m.Weights, &Weight{Name: name.text, Type: t})
+		w := &Weight{Name: name.text, Type: t}
+		if p.is("layout") {
+			// weight @w : q4_0[4096,4096] layout "name" (passes/layout.go)
+			p.advance()
+			l, err := p.take(tokString, "the layout name (a quoted string)")
+			if err != nil {
+				return err
+			}
+			if l.text == "" {
+				return p.errorf(l.pos, "an empty layout name (leave the layout out for row-major)")
+			}
+			w.Layout = l.text
+		}
+		m.Weights = append(m.Weights, w)
 	} else {
 		m.States = append(m.States, &State{Name: name.text, Type: t})
 	}

@@ -153,3 +153,29 @@ func TestPlanParseErrors(t *testing.T) {
 		t.Errorf("parameter slot: %v", err)
 	}
 }
+
+// TestWeightLayout checks the layout annotation a target's layout pass
+// puts on a weight: printed after the type, parsed back, cloned, and
+// refused when empty or on a state.
+func TestWeightLayout(t *testing.T) {
+	src := "module \"l\"\n\nweight @w : f32[4,32] layout \"rows4\"\nweight @n : f32[32]\n"
+	m, err := Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Weight("w").Layout != "rows4" || m.Weight("n").Layout != "" {
+		t.Fatalf("layouts %q %q", m.Weight("w").Layout, m.Weight("n").Layout)
+	}
+	if Print(m) != src || Print(m.Clone()) != src {
+		t.Fatalf("round trip:\n%s", Print(m))
+	}
+	for _, bad := range []string{
+		"module \"l\"\nweight @w : f32[4] layout \"\"\n",
+		"module \"l\"\nweight @w : f32[4] layout rows4\n",
+		"module \"l\"\ndim ctx = 2\nstate @s : f32[ctx,4] layout \"rows4\"\n",
+	} {
+		if _, err := Parse(bad); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}

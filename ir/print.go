@@ -30,7 +30,11 @@ func Print(m *Module) string {
 		b.WriteByte('\n')
 		for _, w := range m.Weights {
 			if w != nil {
-				b.WriteString("weight " + refName(w.Name) + " : " + w.Type.String() + "\n")
+				b.WriteString("weight " + refName(w.Name) + " : " + w.Type.String())
+				if w.Layout != "" {
+					b.WriteString(" layout " + strconv.Quote(w.Layout))
+				}
+				b.WriteByte('\n')
 			}
 		}
 		for _, s := range m.States {

@@ -18,7 +18,7 @@ func TestVerifyModuleErrors(t *testing.T) {
 		{"dim bound twice", func(m *Module) { m.Dims = append(m.Dims, DimBinding{"ctx", 4}) }, "dim ctx bound twice"},
 		{"dim zero", func(m *Module) { m.Dims[0].Value = 0 }, "dim ctx = 0: out of range"},
 		{"dim name", func(m *Module) { m.Dims[0].Name = "1x" }, `"1x" is not a symbol name`},
-		{"weight twice", func(m *Module) { m.Weights = append(m.Weights, &Weight{"output.weight", T(F32, C(1))}) },
+		{"weight twice", func(m *Module) { m.Weights = append(m.Weights, &Weight{Name: "output.weight", Type: T(F32, C(1))}) },
 			"weight @output.weight: name already declared as a weight"},
 		{"state named like a weight", func(m *Module) { m.States[0].Name = "output.weight" },
 			"state @output.weight: name already declared as a weight"},
