@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+	"unicode/utf8"
 
 	"github.com/omex-dev/omex/omexerr"
 )
@@ -120,6 +121,11 @@ func (c *Cache) Put(key string, e *Entry) error {
 	}
 	if !validKey(key) {
 		return fmt.Errorf("result cache: invalid key %q", key)
+	}
+	if !utf8.ValidString(e.Output) || !utf8.ValidString(e.Text) {
+		// JSON would replace the invalid bytes, and a replay must print
+		// exactly what the run printed: such a result is not stored.
+		return nil
 	}
 	e.Key = key
 	if e.Created.IsZero() {

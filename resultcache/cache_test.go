@@ -34,6 +34,7 @@ func TestKeyCoversEveryInput(t *testing.T) {
 	variants := map[string]func(r *Request){
 		"model":     func(r *Request) { r.Model = "file:abd" },
 		"tokenizer": func(r *Request) { r.Tokenizer = "file:t" },
+		"engine":    func(r *Request) { r.Engine = "ir quant=q4_0" },
 		"prompt":    func(r *Request) { r.Prompt = "Once " },
 		"temp":      func(r *Request) { r.Sampling.Temperature = 0.5 },
 		"top_p":     func(r *Request) { r.Sampling.TopP = 0.9 },
@@ -113,6 +114,14 @@ func TestPutGet(t *testing.T) {
 	}
 	if _, ok := c.Get("../../etc/passwd"); ok {
 		t.Fatal("hit for a path")
+	}
+	// Output that is not valid UTF-8 could not be replayed byte for byte.
+	bad := Key(request("bad"))
+	if err := c.Put(bad, &Entry{Output: "a\xff", Text: "\xff"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Get(bad); ok {
+		t.Fatal("invalid UTF-8 output was cached")
 	}
 	// A cache with a zero bound stores nothing.
 	off := Open(filepath.Join(t.TempDir(), "off"), 0)

@@ -20,8 +20,12 @@ const keyVersion = "omex-resultcache-1"
 
 // Request is everything that decides a run's output.
 type Request struct {
-	Model         string        `json:"model"`     // ModelIdentity of the model
-	Tokenizer     string        `json:"tokenizer"` // identity of a separate tokenizer file, "" when none
+	Model     string `json:"model"`     // ModelIdentity of the model
+	Tokenizer string `json:"tokenizer"` // identity of a separate tokenizer file, "" when none
+	// Engine names what computes the tokens and how (runtime, precision
+	// policy, program version): runs that may differ numerically must
+	// differ here.
+	Engine        string        `json:"engine"`
 	Prompt        string        `json:"prompt"`
 	Sampling      sample.Params `json:"sampling"`
 	MaxTokens     int           `json:"max_tokens"`
@@ -54,6 +58,7 @@ func Key(r Request) string {
 	str(keyVersion)
 	str(r.Model)
 	str(r.Tokenizer)
+	str(r.Engine)
 	str(r.Prompt)
 	for _, f := range []float32{p.Temperature, p.TopP, p.MinP, p.RepetitionPenalty} {
 		num(math.Float32bits(f))

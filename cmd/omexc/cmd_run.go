@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -90,7 +92,8 @@ result cache in [storage] cache_dir, bounded by cache_max_mb.`,
 				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cfg.Performance.Threads))
 			}
 			out := telemetry.NewStream(format, os.Stdout)
-			rep := runReport{path: modelPath, tokPath: tokPath, prompt: prompt, opt: opt, seedFixed: seedFixed, format: format, human: metrics, jsonFile: metricsJSON}
+			rep := runReport{path: modelPath, tokPath: tokPath, prompt: prompt, opt: opt, seedFixed: seedFixed, format: format, human: metrics, jsonFile: metricsJSON,
+				engine: runEngine(reference, passOpt)}
 			rc, err := openRunCache(cfg, useCache, &rep)
 			if err != nil {
 				return err
@@ -247,6 +250,17 @@ func applyRunConfig(cmd *cobra.Command, cfg *config.Config, args []string, opt *
 	return modelPath, false, nil
 }
 
+// runEngine describes what computes a run's tokens: the reference runtime,
+// or the IR path with the pass options that can change numbers, and the
+// omexc build. Cached results are only replayed for the same description.
+func runEngine(reference bool, opt *passes.Options) string {
+	if reference {
+		return "reference; omexc " + versionString()
+	}
+	disabled := slices.Sorted(slices.Values(opt.DisablePass))
+	return fmt.Sprintf("ir quant=%s disable=%s; omexc %s", opt.Quant, strings.Join(disabled, ","), versionString())
+}
+
 // runCache is the result cache as one `omexc run` uses it.
 type runCache struct {
 	c     *resultcache.Cache
@@ -281,7 +295,7 @@ func openRunCache(cfg *config.Config, want bool, r *runReport) (*runCache, error
 	}
 	o := r.opt
 	rc.c, rc.state = c, "miss"
-	rc.key = resultcache.Key(resultcache.Request{Model: modelID, Tokenizer: tokID, Prompt: r.prompt, Sampling: o.Sampling, MaxTokens: o.MaxTokens,
+	rc.key = resultcache.Key(resultcache.Request{Model: modelID, Tokenizer: tokID, Engine: r.engine, Prompt: r.prompt, Sampling: o.Sampling, MaxTokens: o.MaxTokens,
 		Stop: o.Stop, NoBOS: o.NoBOS, NoEcho: o.NoEcho, PenaltyWindow: o.PenaltyWindow})
 	return rc, nil
 }
@@ -316,6 +330,7 @@ type runReport struct {
 	opt                   generate.Options
 	seedFixed             bool
 	format                telemetry.Format
+	engine                string // what computes the tokens, for the cache key
 	human                 bool   // --metrics
 	jsonFile              string // --metrics-json
 }

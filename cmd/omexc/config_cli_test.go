@@ -176,6 +176,13 @@ func TestResultCacheUsesStorageKeys(t *testing.T) {
 	if _, m := storyRun(t, env, "--temp", "0", "-n", "21", "--cache"); m.Cache != "miss" {
 		t.Fatalf("-n 21 was a %s", m.Cache)
 	}
+	// Another engine (the reference runtime, another precision) is another key.
+	if _, m := storyRun(t, env, "--temp", "0", "-n", "20", "--cache", "--reference"); m.Cache != "miss" {
+		t.Fatalf("--reference was a %s", m.Cache)
+	}
+	if _, m := storyRun(t, env, "--temp", "0", "-n", "20", "--cache", "--quant", "q8_0"); m.Cache != "miss" {
+		t.Fatalf("--quant q8_0 was a %s", m.Cache)
+	}
 	// A random run is never cached.
 	if _, m := storyRun(t, env, "--temp", "1", "-n", "5", "--cache"); m.Cache != "off" {
 		t.Fatalf("random run cache %s", m.Cache)
