@@ -144,13 +144,8 @@ func (k *keyInfo) setTOML(c *Config, v any) bool {
 		}
 		f.SetString(s)
 	case reflect.Slice:
-		var list []any
-		switch x := v.(type) {
-		case []any:
-			list = x
-		case []map[string]any:
-			return false
-		default:
+		list, ok := v.([]any)
+		if !ok {
 			return false
 		}
 		out := make([]string, 0, len(list))
