@@ -3,6 +3,7 @@ package container
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -21,6 +22,10 @@ type CreateOptions struct {
 	// ExecutionConfig is copied into the container; callers fill it from the
 	// [runtime] configuration so the container says how it will generate.
 	ExecutionConfig ExecutionConfig
+	// FileRoot is the directory the file_reader tool reads within
+	// ([security] file_root; empty means the working directory): a file
+	// context is stored relative to it and must be inside it.
+	FileRoot string
 	// TimeoutSeconds is each node's time limit; 0 means 600.
 	TimeoutSeconds float64
 }
@@ -30,8 +35,8 @@ type CreateOptions struct {
 // a Go or Python file gives parse (index the source) -> analysis (assemble a
 // summary of its functions) -> summarize (the model) -> report (JSON of
 // both); any other file is read with the file_reader tool and given to the
-// model. Paths are stored absolute, except a file_reader path, which the
-// tool resolves against its own root ([security] file_root).
+// model. Paths are stored absolute, except a file_reader path, which is
+// stored relative to the tool's root (opt.FileRoot).
 func Create(modelPath, prompt string, opt CreateOptions) (*Container, error) {
 	if strings.TrimSpace(prompt) == "" {
 		return nil, omexerr.Inputf("input.empty_prompt", "the container needs a prompt").WithFlag("--prompt")
@@ -103,8 +108,12 @@ func Create(modelPath, prompt string, opt CreateOptions) (*Container, error) {
 				Outputs: []string{"json"}, MemoryAllocation: 64, Dependencies: []string{"analysis", "summarize"}},
 		}
 	case "file":
-		c.InputData.Context = opt.Context
-		modelNode.Inputs = []string{"read.result", RefPrompt}
+		rel, err := relativeTo(opt.FileRoot, abs)
+		if err != nil {
+			return nil, omexerr.Inputf("input.context_outside_root", "the context file is outside the file_reader root %q ([security] file_root)", opt.FileRoot).WithFile(opt.Context).WithFlag("--context").Wrap(err)
+		}
+		c.InputData.Context = rel
+		modelNode.Inputs = []string{"read.result.content", RefPrompt}
 		modelNode.Dependencies = []string{"read"}
 		nodes = []Node{
 			{ID: "read", Type: "file_reader", Executor: ToolExecutor, Inputs: []string{"path=" + RefContext},
@@ -151,6 +160,26 @@ func contextKind(ctx string) (kind, abs string) {
 		return "source", abs
 	}
 	return "file", abs
+}
+
+// relativeTo returns path relative to root (the working directory when
+// root is empty), failing when it is not inside root.
+func relativeTo(root, path string) (string, error) {
+	if root == "" {
+		root = "."
+	}
+	absRoot, err := filepath.Abs(root)
+	if err != nil {
+		return "", err
+	}
+	rel, err := filepath.Rel(absRoot, path)
+	if err != nil {
+		return "", err
+	}
+	if rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("%s is not under %s", path, absRoot)
+	}
+	return filepath.ToSlash(rel), nil
 }
 
 // parallelWidth groups the nodes by depth (nodes at the same depth can run

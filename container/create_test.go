@@ -61,7 +61,7 @@ func TestCreatePlans(t *testing.T) {
 		{filepath.Join(root, "testdata/stories260K/README.md"), []string{"read", "generate"}, "pipeline"},
 	}
 	for _, tc := range cases {
-		c, err := Create(model, "Tell me", CreateOptions{Context: tc.context})
+		c, err := Create(model, "Tell me", CreateOptions{Context: tc.context, FileRoot: root})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,6 +75,23 @@ func TestCreatePlans(t *testing.T) {
 		if err := c.Validate("", Limits{}); err != nil {
 			t.Errorf("context %q: %v", tc.context, err)
 		}
+	}
+}
+
+func TestCreateStoresFileContextRelativeToRoot(t *testing.T) {
+	root := repoRoot(t)
+	model := filepath.Join(root, "testdata/stories260K/stories260K.bin")
+	readme := filepath.Join(root, "testdata/stories260K/README.md")
+	c, err := Create(model, "Tell me", CreateOptions{Context: readme, FileRoot: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.InputData.Context != "testdata/stories260K/README.md" {
+		t.Fatalf("context %q", c.InputData.Context)
+	}
+	_, err = Create(model, "Tell me", CreateOptions{Context: readme, FileRoot: filepath.Join(root, "omexerr")})
+	if err == nil || !strings.Contains(err.Error(), "outside the file_reader root") {
+		t.Fatalf("a file outside the root: %v", err)
 	}
 }
 

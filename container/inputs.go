@@ -19,13 +19,17 @@ type Input struct {
 	Ref     string          // "input_data.prompt", "input_data.context" or "NODE.OUTPUT"; empty for a literal
 	Node    string          // for NODE.OUTPUT references
 	Output  string          // for NODE.OUTPUT references
+	Fields  []string        // for NODE.OUTPUT.FIELD...: the object fields to read inside the output
 	Literal json.RawMessage // for name=<JSON literal>
 }
 
 // ParseInput parses one inputs entry: "ref", "name=ref" or
-// "name=<JSON literal>". A literal starts with a quote, brace, bracket,
-// digit or minus sign; without a name a reference is named after its last
-// part (input_data.prompt is "prompt", parse.index is "index").
+// "name=<JSON literal>". A reference is input_data.prompt,
+// input_data.context, NODE.OUTPUT, or NODE.OUTPUT.FIELD... to read a field
+// of an object output (read.result.content). A literal starts with a quote,
+// brace, bracket, digit or minus sign. Without a name a reference is named
+// after its last part (input_data.prompt is "prompt", parse.index is
+// "index", read.result.content is "content").
 func ParseInput(s string) (Input, error) {
 	var in Input
 	rest := s
@@ -48,20 +52,24 @@ func ParseInput(s string) (Input, error) {
 		in.Literal = json.RawMessage(rest)
 		return in, nil
 	}
-	node, output, ok := strings.Cut(rest, ".")
-	if !ok || !isNodeID(node) || !isIdent(output) {
-		return in, fmt.Errorf("input %q: a reference is %s, %s or NODE.OUTPUT", s, RefPrompt, RefContext)
+	parts := strings.Split(rest, ".")
+	ok := len(parts) >= 2 && isNodeID(parts[0])
+	for _, p := range parts[1:] {
+		ok = ok && isIdent(p)
+	}
+	if !ok {
+		return in, fmt.Errorf("input %q: a reference is %s, %s or NODE.OUTPUT[.FIELD...]", s, RefPrompt, RefContext)
 	}
 	in.Ref = rest
-	if node == "input_data" {
+	if parts[0] == "input_data" {
 		if rest != RefPrompt && rest != RefContext {
 			return in, fmt.Errorf("input %q: input_data has only prompt and context", s)
 		}
 	} else {
-		in.Node, in.Output = node, output
+		in.Node, in.Output, in.Fields = parts[0], parts[1], parts[2:]
 	}
 	if in.Name == "" {
-		in.Name = output
+		in.Name = parts[len(parts)-1]
 	}
 	return in, nil
 }

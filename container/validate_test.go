@@ -109,11 +109,11 @@ func TestParseInput(t *testing.T) {
 	}
 	for s, want := range good {
 		got, err := ParseInput(s)
-		if err != nil || got.Name != want.Name || got.Ref != want.Ref || got.Node != want.Node || got.Output != want.Output || string(got.Literal) != string(want.Literal) {
+		if err != nil || got.Name != want.Name || got.Ref != want.Ref || got.Node != want.Node || got.Output != want.Output || !slices.Equal(got.Fields, want.Fields) || string(got.Literal) != string(want.Literal) {
 			t.Errorf("ParseInput(%q) = %+v, %v; want %+v", s, got, err, want)
 		}
 	}
-	for _, s := range []string{"", "x=", "2000", "input_data.other", "nodot", "1x=a.b", "a.b.c", `x={"a":`, "a b.c"} {
+	for _, s := range []string{"", "x=", "2000", "input_data.other", "nodot", "1x=a.b", "a.b..c", "a.b.1", `x={"a":`, "a b.c"} {
 		if _, err := ParseInput(s); err == nil {
 			t.Errorf("ParseInput(%q) accepted", s)
 		}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -175,5 +176,49 @@ func TestWriteFileAtomicLeavesNoTemporaries(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Dir(path))
 	if string(got) != "two" || len(entries) != 1 {
 		t.Fatalf("content %q, %d files", got, len(entries))
+	}
+}
+
+// TestFieldReferences reads a field of a tool's object answer, and fails
+// the reader (skipping its dependents) when the field is missing.
+func TestFieldReferences(t *testing.T) {
+	doc := funcTool{"doc", func(context.Context, json.RawMessage) (json.RawMessage, error) {
+		return json.RawMessage(`{"path": "a.txt", "content": "hello"}`), nil
+	}}
+	c := graphContainer(toolNode("a", "doc"),
+		container.Node{ID: "b", Executor: container.LocalCPU, Type: "format_json", MemoryAllocation: 16,
+			Inputs: []string{"a.result.content"}, Dependencies: []string{"a"}})
+	rec, err := Run(context.Background(), c, Options{Tools: tools(doc)})
+	if err != nil || strings.Join(strings.Fields(string(rec.Node("b").Outputs["json"])), "") != `{"content":"hello"}` {
+		t.Fatalf("%v: %s", err, rec.Node("b").Outputs["json"])
+	}
+	c.Node("b").Inputs = []string{"a.result.body"}
+	c.ExecutionGraph.Nodes = append(c.ExecutionGraph.Nodes, container.Node{ID: "c", Executor: container.LocalCPU, Type: "format_json",
+		MemoryAllocation: 16, Inputs: []string{"b.json"}, Dependencies: []string{"b"}})
+	rec, err = Run(context.Background(), c, Options{Tools: tools(doc)})
+	if b := rec.Node("b"); err == nil || b.ErrorCode != "engine.missing_field" || !strings.Contains(b.Error, `no field "body"`) || rec.Node("c").Status != StatusSkipped {
+		t.Fatalf("missing field: %+v, c %s, %v", b, rec.Node("c").Status, err)
+	}
+}
+
+// refusingTool is a tool whose preflight says it cannot work here.
+type refusingTool struct{ funcTool }
+
+func (refusingTool) Preflight(context.Context) error {
+	return errors.New("no sandbox: unshare is not permitted")
+}
+
+func TestPreflightRefusesBeforeStart(t *testing.T) {
+	var calls counter
+	recPath := filepath.Join(t.TempDir(), "run.json")
+	c := graphContainer(toolNode("a", "ok"), toolNode("b", "code", "a"))
+	ts := tools(okTool("ok", &calls))
+	ts["code"] = refusingTool{okTool("code", &calls)}
+	rec, err := Run(context.Background(), c, Options{Tools: ts, RecordPath: recPath})
+	if rec != nil || err == nil || !strings.Contains(err.Error(), "no sandbox") || calls.get("ok") != 0 {
+		t.Fatalf("record %v, err %v, calls %d", rec, err, calls.get("ok"))
+	}
+	if _, err := os.Stat(recPath); !os.IsNotExist(err) {
+		t.Fatal("a refused run wrote a record")
 	}
 }

@@ -45,6 +45,9 @@ func run(ctx context.Context, c *container.Container, rec *Record, opt Options) 
 	if err := c.Validate(opt.File, lim); err != nil {
 		return nil, err
 	}
+	if err := preflight(ctx, c, opt.Tools); err != nil {
+		return nil, err
+	}
 	rec.Guidance = nil
 	var sync *syncer
 	if opt.Advisor != nil {
@@ -104,6 +107,9 @@ func run(ctx context.Context, c *container.Container, rec *Record, opt Options) 
 				nr.Status, nr.Start = StatusRunning, &now
 				if err != nil {
 					nr.Status, nr.End, nr.Error = StatusFailed, &now, err.Error()
+					if e, ok := omexerr.As(err); ok {
+						nr.ErrorCode = e.Code
+					}
 					r.event("end", nr)
 					continue
 				}
@@ -197,6 +203,9 @@ func (r *runner) outcome(ctx context.Context) error {
 		if nr.Status == StatusFailed || nr.Status == StatusTimedOut {
 			rec.Status = StatusFailed
 			rec.Error = fmt.Sprintf("node %q %s: %s", nr.ID, nr.Status, nr.Error)
+			if nr.Attempts == 0 {
+				return omexerr.Executionf("engine.node_failed", "node %q could not start: %s", nr.ID, nr.Error)
+			}
 			return omexerr.Executionf("engine.node_failed", "node %q %s after %d attempt(s): %s", nr.ID, nr.Status, nr.Attempts, nr.Error)
 		}
 	}

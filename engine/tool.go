@@ -31,3 +31,27 @@ func toolExecutor(tools map[string]Tool) executor {
 		return &result{outputs: map[string]json.RawMessage{container.ToolOutput: out}}, nil
 	}
 }
+
+// preflighter is a tool that can tell before a run that it would refuse
+// every call (code_interpreter where no sandbox can be set up).
+type preflighter interface {
+	Preflight(ctx context.Context) error
+}
+
+// preflight asks each tool the container's tool nodes use whether it can
+// work, so a run that would fail there is refused before anything starts.
+func preflight(ctx context.Context, c *container.Container, tools map[string]Tool) error {
+	checked := map[string]bool{}
+	for _, n := range c.ExecutionGraph.Nodes {
+		if n.Executor != container.ToolExecutor || checked[n.Type] {
+			continue
+		}
+		checked[n.Type] = true
+		if p, ok := tools[n.Type].(preflighter); ok {
+			if err := p.Preflight(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

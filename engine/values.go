@@ -62,6 +62,13 @@ func resolveInputs(c *container.Container, n *container.Node, rec *Record) ([]Va
 				return nil, omexerr.Executionf("engine.missing_output", "node %q reads %s, which its dependency did not produce", n.ID, in.Ref)
 			}
 			v.Data = src.Outputs[in.Output]
+			for _, f := range in.Fields {
+				var obj map[string]json.RawMessage
+				if json.Unmarshal(v.Data, &obj) != nil || obj[f] == nil {
+					return nil, omexerr.Executionf("engine.missing_field", "node %q reads %s, but the output has no field %q there", n.ID, in.Ref, f)
+				}
+				v.Data = obj[f]
+			}
 		}
 		vals = append(vals, v)
 	}
