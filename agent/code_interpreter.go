@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -166,16 +167,32 @@ func (c *codeInterpreter) Call(ctx context.Context, input json.RawMessage) (json
 }
 
 // buildGo compiles main.go into main inside the sandbox, with the build
-// cache and module directories in the work directory and no network.
+// cache (seeded from the warm cache) and module directories in the work
+// directory and no network.
 func (c *codeInterpreter) buildGo(ctx context.Context, wd *sandbox.WorkDir, goCmd string) (*sandbox.Result, error) {
-	env := append(snippetEnv(wd.Path, goCmd),
-		"GOCACHE="+filepath.Join(wd.Path, ".cache", "go-build"),
-		"GOPATH="+filepath.Join(wd.Path, "go"),
-		"GOENV=off", "GOWORK=off", "GOTOOLCHAIN=local", "GOPROXY=off", "GOFLAGS=", "CGO_ENABLED=0",
-	)
+	warm, err := warmGoCache(ctx, goCmd)
+	if err != nil {
+		return nil, err
+	}
+	cache := filepath.Join(wd.Path, ".cache", "go-build")
+	if warm != "" {
+		uid, own := wd.User()
+		if !own {
+			uid = -1
+		}
+		if err := os.MkdirAll(filepath.Dir(cache), 0o755); err != nil {
+			return nil, omexerr.Resourcef("resource.io", "cannot make the snippet's Go build cache").WithFile(cache).Wrap(err)
+		}
+		if err := wd.Own(filepath.Dir(cache)); err != nil {
+			return nil, err
+		}
+		if err := seedGoCache(warm, cache, uid, own); err != nil {
+			return nil, err
+		}
+	}
 	return sandbox.Run(ctx, wd, sandbox.Spec{
 		Argv:          []string{goCmd, "build", "-o", "main", "main.go"},
-		Env:           env,
+		Env:           goBuildEnv(wd.Path, cache, goCmd),
 		Timeout:       goBuildTimeout,
 		MemoryBytes:   goBuildMemory,
 		FileSizeBytes: goBuildFileBytes,

@@ -29,6 +29,12 @@ func (w *WorkDir) WriteFile(name string, data []byte, perm fs.FileMode) error {
 	return errUnsupported()
 }
 
+// User reports that there is no sandbox user on this platform.
+func (w *WorkDir) User() (int, bool) { return -1, false }
+
+// Own refuses: there is no sandbox on this platform.
+func (w *WorkDir) Own(path string) error { return errUnsupported() }
+
 // Remove does nothing: no directory was made.
 func (w *WorkDir) Remove() error { return nil }
 

@@ -77,6 +77,33 @@ func (w *WorkDir) WriteFile(name string, data []byte, perm fs.FileMode) error {
 	return nil
 }
 
+// User returns the user id the program runs as and true when it is a user
+// of its own (this process is root); otherwise -1 and false: the program
+// runs as this process's user, seen as root of a user namespace.
+func (w *WorkDir) User() (int, bool) { return w.uid, w.switchUser }
+
+// Own gives path, inside the work directory, to the program's user, so
+// the program can write it. It does nothing when the program runs as this
+// process's user.
+func (w *WorkDir) Own(path string) error {
+	if !w.switchUser {
+		return nil
+	}
+	if !within(w.Path, path) {
+		return omexerr.Inputf("input.bad_path", "%s is not inside the work directory %s", path, w.Path)
+	}
+	if err := os.Chown(path, w.uid, w.uid); err != nil {
+		return omexerr.Resourcef("resource.io", "cannot give a file to the sandbox user").WithFile(path).Wrap(err)
+	}
+	return nil
+}
+
+// within reports whether path is dir or below it.
+func within(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && filepath.IsLocal(rel)
+}
+
 // chownTree gives dir and its parents up to root to uid.
 func chownTree(root, dir string, uid int) error {
 	for d := dir; ; d = filepath.Dir(d) {
