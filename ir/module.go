@@ -254,7 +254,7 @@ func (m *Module) Clone() *Module {
 	}
 	for _, p := range m.Plans {
 		if p != nil {
-			c.Plans = append(c.Plans, p.Clone())
+			c.Plans = append(c.Plans, p.cloneFor(c.Func(p.Func)))
 		}
 	}
 	return c

@@ -37,8 +37,11 @@ type Plan struct {
 }
 
 // Slot is one value's place in the arena: bytes Offset..Offset+Size-1.
+// It points at the value itself, so renaming values keeps the plan valid;
+// adding or removing instructions does not (Verify then names the value
+// without a slot, or the slot without a value).
 type Slot struct {
-	Value  string // the value's name in the function (printed %name)
+	Value  *Value
 	Offset int64
 	Size   int64
 }
@@ -74,9 +77,29 @@ func (p *Plan) Sizes(m *Module) Sizes {
 	return s
 }
 
-// Clone returns a copy of p that shares no memory with it.
-func (p *Plan) Clone() *Plan {
-	return &Plan{Func: p.Func, Bind: append([]DimBinding(nil), p.Bind...), Arena: p.Arena, Slots: append([]Slot(nil), p.Slots...)}
+// cloneFor copies p for f, a copy of the planned function: slots point at
+// f's values of the same names (a name f lacks, possible only in an
+// invalid module, gets a detached copy of the value, so the copy never
+// points into the original).
+func (p *Plan) cloneFor(f *Func) *Plan {
+	vals := map[string]*Value{}
+	if f != nil {
+		for _, r := range f.LiveRanges() {
+			vals[r.Value.Name] = r.Value
+		}
+	}
+	c := &Plan{Func: p.Func, Bind: append([]DimBinding(nil), p.Bind...), Arena: p.Arena}
+	for _, s := range p.Slots {
+		if s.Value != nil {
+			v := vals[s.Value.Name]
+			if v == nil {
+				v = &Value{Name: s.Value.Name, Type: s.Value.Type.Clone()}
+			}
+			s.Value = v
+		}
+		c.Slots = append(c.Slots, s)
+	}
+	return c
 }
 
 // LiveRange is when a value is live: from the instruction that defines it
@@ -169,14 +192,17 @@ func verifyPlan(m *Module, p *Plan) error {
 		return fail("arena %d out of range 0..%d", p.Arena, int64(MaxPlanBytes))
 	}
 	sizes := p.Sizes(m)
-	byName := map[string]int{}
+	slotOf := map[*Value]int{}
 	for i, s := range p.Slots {
-		if _, dup := byName[s.Value]; dup {
-			return fail("%%%s has two slots", quoteName(s.Value))
+		if s.Value == nil {
+			return fail("slot %d has no value", i)
 		}
-		byName[s.Value] = i
+		if _, dup := slotOf[s.Value]; dup {
+			return fail("%%%s has two slots", quoteName(s.Value.Name))
+		}
+		slotOf[s.Value] = i
 		if s.Offset < 0 || s.Size < 0 || s.Offset%PlanAlign != 0 || s.Offset > p.Arena || s.Size > p.Arena-s.Offset {
-			return fail("%%%s at %d size %d: not a %d-aligned range inside the arena of %d bytes", quoteName(s.Value), s.Offset, s.Size, PlanAlign, p.Arena)
+			return fail("%%%s at %d size %d: not a %d-aligned range inside the arena of %d bytes", quoteName(s.Value.Name), s.Offset, s.Size, PlanAlign, p.Arena)
 		}
 	}
 	type placed struct {
@@ -186,16 +212,16 @@ func verifyPlan(m *Module, p *Plan) error {
 	var planned []placed
 	for _, r := range f.LiveRanges() {
 		if r.Def < 0 {
-			if _, ok := byName[r.Value.Name]; ok {
+			if _, ok := slotOf[r.Value]; ok {
 				return fail("%%%s is a parameter: the caller owns it, it has no slot", quoteName(r.Value.Name))
 			}
 			continue
 		}
-		i, ok := byName[r.Value.Name]
+		i, ok := slotOf[r.Value]
 		if !ok {
 			return fail("%%%s has no slot", quoteName(r.Value.Name))
 		}
-		delete(byName, r.Value.Name)
+		delete(slotOf, r.Value)
 		n, err := r.Value.Type.Bytes(sizes)
 		if err != nil {
 			return fail("%%%s : %v", quoteName(r.Value.Name), err)
@@ -206,8 +232,8 @@ func verifyPlan(m *Module, p *Plan) error {
 		planned = append(planned, placed{r, p.Slots[i]})
 	}
 	for _, s := range p.Slots {
-		if _, left := byName[s.Value]; left {
-			return fail("%%%s is not a value the function's instructions define", quoteName(s.Value))
+		if _, left := slotOf[s.Value]; left {
+			return fail("%%%s is not a value the function's instructions define", quoteName(s.Value.Name))
 		}
 	}
 	for i, a := range planned {
@@ -241,7 +267,7 @@ func printPlan(b *strings.Builder, p *Plan) {
 	}
 	b.WriteString(" arena " + strconv.FormatInt(p.Arena, 10) + " {\n")
 	for _, s := range p.Slots {
-		b.WriteString("  %" + quoteName(s.Value) + " at " + strconv.FormatInt(s.Offset, 10) + " size " + strconv.FormatInt(s.Size, 10) + "\n")
+		b.WriteString("  " + valueName(s.Value) + " at " + strconv.FormatInt(s.Offset, 10) + " size " + strconv.FormatInt(s.Size, 10) + "\n")
 	}
 	b.WriteString("}\n")
 }
@@ -303,11 +329,14 @@ func (p *parser) plan(m *Module) error {
 	if err := p.expect("{"); err != nil {
 		return err
 	}
-	vals := f.names()
+	vals := map[string]*Value{}
+	for _, r := range f.LiveRanges() {
+		vals[r.Value.Name] = r.Value
+	}
 	seen := map[string]bool{}
 	for p.tok.kind == tokValue {
 		v := p.tok
-		if !vals[v.text] {
+		if vals[v.text] == nil {
 			return p.errorf(v.pos, "%%%s is not a value of @%s", quoteName(v.text), quoteName(f.Name))
 		}
 		if seen[v.text] {
@@ -315,7 +344,7 @@ func (p *parser) plan(m *Module) error {
 		}
 		seen[v.text] = true
 		p.advance()
-		s := Slot{Value: v.text}
+		s := Slot{Value: vals[v.text]}
 		if err := p.expect("at"); err != nil {
 			return err
 		}

@@ -53,6 +53,17 @@ func TestPlanRoundTrip(t *testing.T) {
 	if m.Plan("f").Slots[0].Offset != 0 {
 		t.Fatal("clone shares slots")
 	}
+	for i, s := range c.Plan("f").Slots {
+		if s.Value == p.Slots[i].Value || s.Value.Def == nil || c.Func("f").Index(s.Value.Def) < 0 {
+			t.Fatalf("clone's slot %d does not point into the cloned function", i)
+		}
+	}
+	// Slots follow their values through a rename.
+	c.Plan("f").Slots[0].Offset = 0
+	c.Func("f").Renumber()
+	if err := Verify(c); err != nil || !strings.Contains(Print(c), "plan @f (seq = 16) arena 768 {\n  %0 at 0 size 256\n") {
+		t.Fatalf("after renumbering: %v\n%s", err, Print(c))
+	}
 	m.SetPlan(&Plan{Func: "f", Bind: p.Bind, Arena: 1024, Slots: p.Slots})
 	if len(m.Plans) != 1 || m.Plan("f").Arena != 1024 {
 		t.Fatal("SetPlan did not replace the plan")
