@@ -35,6 +35,10 @@ var pipeline = []Pass{
 	{Name: "fuse-rope", Run: fuseRope, Description: "move rope into the epilogue of the projection it rotates (matmul_qkv, matmul_rope)"},
 	{Name: "fuse-norm-matmul", Run: fuseNormMatMul, Description: "fold an rmsnorm read only by matmuls into their rmsnorm prologue"},
 	{Name: "fuse-residual", Run: fuseResidual, Description: "fold a residual add into the matmul that produces the branch (matmul_add)"},
+	{Name: "prune-outputs", Run: pruneOutputs, Description: "prefill computes the classifier for the last prompt position only (its result becomes f32[1,vocab])"},
+	{Name: "precision", Run: precision, Description: "apply the --quant policy to the weights' declared types and measure its top-1 agreement and KL divergence"},
+	{Name: "layout", Run: layout, Description: "mark weights with the data layout the target's kernels want (none for the generic target)"},
+	{Name: "memplan", Run: memplan, Description: "give every intermediate tensor an offset in one arena per function from its liveness"},
 }
 
 // Pipeline returns a copy of the standard pipeline table, in order.
