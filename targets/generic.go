@@ -51,7 +51,7 @@ func genericTarget(goos, goarch string) Target {
 	return Target{
 		Name: "generic", GOOS: goos, GOARCH: goarch,
 		Features: []string{}, VectorBits: 0, Kernels: KernelsGeneric,
-		Description: "pure Go kernels, no assembly: any GOOS/GOARCH the Go toolchain supports (--goos/--goarch)",
+		Description: "pure Go kernels, no assembly: any GOOS/GOARCH the Go toolchain supports",
 		LevelVar:    lv[0], Level: lv[1],
 	}
 }
