@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/omex-dev/omex/agent"
 	"github.com/omex-dev/omex/config"
 	"github.com/omex-dev/omex/container"
 	"github.com/omex-dev/omex/engine"
@@ -67,8 +68,8 @@ MODEL defaults to [model] default_model; generation settings default to
 			if model == "" {
 				return usageError{fmt.Errorf("no MODEL given and no [model] default_model configured")}
 			}
-			if tokPath == "" && len(args) == 0 {
-				tokPath = cfg.Model.Tokenizer
+			if tokPath == "" {
+				tokPath = cfg.Model.Tokenizer // [model] tokenizer stands in for --tokenizer, as in omexc run
 			}
 			ec := container.ExecutionConfig{MaxTokens: &cfg.Runtime.MaxTokens}
 			t, p := float32(cfg.Runtime.Temperature), float32(cfg.Runtime.TopP)
@@ -79,7 +80,7 @@ MODEL defaults to [model] default_model; generation settings default to
 			if cmd.Flags().Changed("temp") {
 				ec.Temperature = &temp
 			}
-			ctr, err := container.Create(model, prompt, container.CreateOptions{Tokenizer: tokPath, Context: contextArg, ExecutionConfig: ec})
+			ctr, err := container.Create(model, prompt, container.CreateOptions{Tokenizer: tokPath, Context: contextArg, ExecutionConfig: ec, FileRoot: cfg.Security.FileRoot})
 			if err != nil {
 				return err
 			}
@@ -386,9 +387,21 @@ func (p containerPlan) AddDependency(id, dep string) {
 	}
 }
 
-// containerTools are the agent tools tool nodes may call.
+// containerTools are the agent tools tool nodes may call, confined by the
+// [security] section.
 func containerTools(cfg *config.Config) map[string]engine.Tool {
-	return map[string]engine.Tool{}
+	sec := cfg.Security
+	tools := map[string]engine.Tool{}
+	for name, t := range agent.DefaultTools(agent.ToolConfig{
+		Root:              sec.FileRoot,
+		AllowedExtensions: sec.AllowedExtensions,
+		CodeTimeout:       sec.CodeTimeout(),
+		CodeMemoryMB:      sec.CodeMemoryMB,
+		SandboxRequired:   sec.SandboxRequired,
+	}) {
+		tools[name] = t
+	}
+	return tools
 }
 
 // writeFileAtomicCLI writes a file through a temporary file and a rename so

@@ -213,6 +213,18 @@ func TestContainerConfigKeys(t *testing.T) {
 		t.Fatalf("memory limit: exit %d: %s", code, stderr)
 	}
 
+	// [model] default_model and tokenizer stand in for MODEL and --tokenizer.
+	root := repoRoot(t)
+	modelEnv := []string{"OMEX_MODEL_DEFAULT_MODEL=" + filepath.Join(root, "testdata/stories260K/stories260K.bin"),
+		"OMEX_MODEL_TOKENIZER=" + filepath.Join(root, "testdata/stories260K/tok512.bin")}
+	out, stderr, code := runContainerCmd(t, dir, modelEnv, "container", "create", "-p", "Once upon a time")
+	if code != 0 || !strings.Contains(out, `"path": "`+filepath.Join(root, "testdata/stories260K/stories260K.bin")) || !strings.Contains(out, `"tokenizer": "`+filepath.Join(root, "testdata/stories260K/tok512.bin")) {
+		t.Fatalf("create from [model]: exit %d: %s%s", code, out, stderr)
+	}
+	if _, stderr, code := runContainerCmd(t, dir, nil, "container", "create", "-p", "Once upon a time"); code != 2 || !strings.Contains(stderr, "default_model") {
+		t.Fatalf("create without a model: exit %d: %s", code, stderr)
+	}
+
 	// Widen the container, drop its max_tokens, and read the record.
 	data, _ := os.ReadFile(file)
 	var doc map[string]any
@@ -321,5 +333,30 @@ func TestContainerZseiGuidance(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestContainerFileContext plans and runs a file context: file_reader
+// reads it within [security] file_root and the model gets its content;
+// a file outside the root is refused when the container is created.
+func TestContainerFileContext(t *testing.T) {
+	root := repoRoot(t)
+	dir := t.TempDir()
+	file, rec := filepath.Join(dir, "c.json"), filepath.Join(dir, "run.json")
+	create := []string{"container", "create", "testdata/stories260K/stories260K.bin", "--tokenizer", "testdata/stories260K/tok512.bin",
+		"-p", "Tell me about this model", "--context", "testdata/stories260K/README.md", "-n", "4", "--temp", "0", "-o", file}
+	if _, stderr, code := runContainerCmd(t, root, nil, create...); code != 0 || !strings.Contains(stderr, "(read -> generate)") {
+		t.Fatalf("create: exit %d: %s", code, stderr)
+	}
+	if _, stderr, code := runContainerCmd(t, root, nil, "container", "run", file, "--record", rec, "--json"); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	data, _ := os.ReadFile(rec)
+	if !strings.Contains(string(data), `"prompt": "# stories260K`) {
+		t.Fatalf("the model did not get the file's content:\n%.2000s", data)
+	}
+	_, stderr, code := runContainerCmd(t, root, []string{"OMEX_SECURITY_FILE_ROOT=" + filepath.Join(root, "omexerr")}, create...)
+	if code != 11 || !strings.Contains(stderr, "outside the file_reader root") {
+		t.Fatalf("outside the root: exit %d: %s", code, stderr)
 	}
 }
