@@ -120,7 +120,14 @@ func ParseAgent(data []byte, file string) (*Agent, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&a.Agent); err != nil {
-		return nil, jsonError(err, file)
+		e := jsonError(err, file)
+		if e.Offset < 0 {
+			e.Offset = dec.InputOffset() // where the decoder stopped: the end for truncated input, the field for an unknown one
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				e.Offset = int64(len(data))
+			}
+		}
+		return nil, e
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, omexerr.Modelf("model.bad_agent", "data after the agent object").WithFile(file).WithOffset(dec.InputOffset())
