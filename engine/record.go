@@ -165,16 +165,39 @@ func LoadRecord(path string) (*Record, error) {
 		return nil, omexerr.Inputf("engine.record_read", "cannot read the run record").WithFile(path).Wrap(err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, 1<<30))
+	data, err := io.ReadAll(io.LimitReader(f, maxRecordBytes+1))
 	if err != nil {
 		return nil, omexerr.Inputf("engine.record_read", "cannot read the run record").WithFile(path).Wrap(err)
 	}
+	return ParseRecord(data, path)
+}
+
+// maxRecordBytes bounds a record file: outputs live in it, so it may be
+// large, but not without limit.
+const maxRecordBytes = 1 << 30
+
+// ParseRecord decodes a run record and checks it is one: a container hash
+// and nodes with distinct ids. file names the source in errors.
+func ParseRecord(data []byte, file string) (*Record, error) {
+	if len(data) > maxRecordBytes {
+		return nil, omexerr.Inputf("engine.record_syntax", "the run record is over %d MB", maxRecordBytes>>20).WithFile(file)
+	}
 	var r Record
 	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, omexerr.Inputf("engine.record_syntax", "the run record is not valid JSON").WithFile(path).Wrap(err)
+		return nil, omexerr.Inputf("engine.record_syntax", "the run record is not valid JSON").WithFile(file).Wrap(err)
 	}
 	if r.ContainerSHA256 == "" {
-		return nil, omexerr.Inputf("engine.record_syntax", "the file is not a run record (no container_sha256)").WithFile(path)
+		return nil, omexerr.Inputf("engine.record_syntax", "the file is not a run record (no container_sha256)").WithFile(file)
+	}
+	seen := map[string]bool{}
+	for i, n := range r.Nodes {
+		if n == nil || n.ID == "" {
+			return nil, omexerr.Inputf("engine.record_syntax", "the run record's nodes[%d] has no id", i).WithFile(file)
+		}
+		if seen[n.ID] {
+			return nil, omexerr.Inputf("engine.record_syntax", "the run record lists node %q twice", n.ID).WithFile(file)
+		}
+		seen[n.ID] = true
 	}
 	return &r, nil
 }
