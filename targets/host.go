@@ -25,6 +25,12 @@ var hostCPU = sync.OnceValue(func() cpu {
 	for _, f := range cpuid.CPU.FeatureSet() {
 		c.features[f] = true
 	}
+	if c.goarch == "arm64" {
+		// Go's arm64 port requires ARMv8.0-A, where FP and AdvSIMD are
+		// mandatory, so a running arm64 Go process proves them; cpuid
+		// cannot read them on Windows and the BSDs.
+		c.features["FP"], c.features["ASIMD"] = true, true
+	}
 	if c.goarch == "amd64" {
 		// This process runs, so the CPU runs at least v1 even when
 		// detection is incomplete (some emulators hide SYSCALL from CPUID).
