@@ -54,6 +54,7 @@ func (r *runner) runNode(ctx context.Context, t *task) nodeDone {
 			r.mu.Lock()
 			nr := *r.rec.Node(n.ID)
 			nr.Attempts, nr.Retries = attempt, attempt-1
+			nr.AttemptErrors = append([]string(nil), d.attemptErrors...)
 			r.event("retry", &nr)
 			r.mu.Unlock()
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -46,7 +47,16 @@ func TestRetriesPerPolicy(t *testing.T) {
 			c := graphContainer(toolNode("a", "flaky"), toolNode("b", "ok", "a"))
 			c.CompletionPolicy.RetryOnFail, c.CompletionPolicy.MaxRetries, c.CompletionPolicy.RetryDelayMS = tc.retry, tc.maxRetries, 20
 			start := time.Now()
-			rec, err := Run(context.Background(), c, Options{Tools: tools(flaky(tc.failures, &calls), okTool("ok", &calls))})
+			var retries []string
+			onEvent := func(e Event) {
+				if e.Kind == "retry" {
+					retries = append(retries, fmt.Sprintf("%d:%d", e.Record.Attempts, len(e.Record.AttemptErrors)))
+				}
+			}
+			rec, err := Run(context.Background(), c, Options{Tools: tools(flaky(tc.failures, &calls), okTool("ok", &calls)), OnEvent: onEvent})
+			if want := retryEvents(tc.attempts); strings.Join(retries, ",") != want {
+				t.Fatalf("retry events %v, want %s", retries, want)
+			}
 			a := rec.Node("a")
 			if a.Status != tc.status || a.Attempts != tc.attempts || a.Retries != tc.attempts-1 || len(a.AttemptErrors) != min(tc.failures, tc.attempts) {
 				t.Fatalf("node a: %+v", a)
@@ -68,6 +78,16 @@ func TestRetriesPerPolicy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// retryEvents is the retry events of a node that ran attempts times:
+// "2:1,3:2" (attempt number, errors so far).
+func retryEvents(attempts int) string {
+	var ev []string
+	for a := 2; a <= attempts; a++ {
+		ev = append(ev, fmt.Sprintf("%d:%d", a, a-1))
+	}
+	return strings.Join(ev, ",")
 }
 
 func TestBadInputIsNotRetried(t *testing.T) {
