@@ -2,7 +2,11 @@ package agent
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -284,4 +288,145 @@ func TestCodeInterpreterPreflight(t *testing.T) {
 			t.Errorf("SandboxRequired=%v: %v", required, err)
 		}
 	}
+}
+
+// A Go snippet is held to the same limits once built: no network, no
+// writes outside, no more memory than allowed.
+func TestCodeInterpreterGoIsolation(t *testing.T) {
+	needProgram(t, "go")
+	if testing.Short() {
+		t.Skip("the first Go build on a machine warms its cache for tens of seconds; skipped with -short")
+	}
+	outside, err := os.MkdirTemp("", "omex-outside-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(outside)
+	os.Chmod(outside, 0o777)
+	target := filepath.Join(outside, "escaped.txt")
+	code := `package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"time"
+)
+
+func main() {
+	if c, err := net.DialTimeout("tcp", "1.1.1.1:53", 2*time.Second); err == nil {
+		c.Close()
+		fmt.Println("net CONNECTED")
+	} else {
+		fmt.Println("net blocked")
+	}
+	if err := os.WriteFile(` + jsonString(target) + `, []byte("x"), 0o644); err == nil {
+		fmt.Println("write WRITTEN")
+	} else {
+		fmt.Println("write refused")
+	}
+	small := make([]byte, 16<<20)
+	small[len(small)-1] = 1
+	fmt.Println("small ok")
+	big := make([]byte, 1<<30)
+	for i := range big {
+		big[i] = 1
+	}
+	fmt.Println("BIG ALLOCATED")
+}
+`
+	out := runCode(t, ToolConfig{CodeMemoryMB: 128, CodeTimeout: 20 * time.Second}, "go", code)
+	for _, want := range []string{"net blocked", "write refused", "small ok"} {
+		if !strings.Contains(out.Stdout, want) {
+			t.Errorf("stdout lacks %q: %+v", want, out)
+		}
+	}
+	if strings.Contains(out.Stdout, "BIG ALLOCATED") || out.ExitCode == 0 || !strings.Contains(out.Stderr, "out of memory") {
+		t.Errorf("1 GiB under a 128 MiB limit: %+v", out)
+	}
+	if _, err := os.Stat(target); err == nil {
+		t.Errorf("%s exists after the snippet ran", target)
+	}
+}
+
+// A Go snippet cannot change the warm build cache it shares with every
+// other snippet: the shared entries in its cache are not writable by it,
+// and the warm cache is unchanged afterwards.
+func TestCodeInterpreterGoCacheNotWritable(t *testing.T) {
+	needProgram(t, "go")
+	if testing.Short() {
+		t.Skip("the first Go build on a machine warms its cache for tens of seconds; skipped with -short")
+	}
+	code := `package main
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+func main() {
+	tried, written := 0, 0
+	filepath.WalkDir(".cache/go-build", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return nil
+		}
+		info, _ := d.Info()
+		if info.Sys().(*syscall.Stat_t).Nlink < 2 {
+			return nil // written by this build, not shared
+		}
+		tried++
+		if f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0); err == nil {
+			f.Write([]byte("poison"))
+			f.Close()
+			written++
+		}
+		if os.Chmod(p, 0o666) == nil {
+			written++
+		}
+		return nil
+	})
+	fmt.Println(tried, written)
+}
+`
+	goCmd, _ := sandbox.FindProgram("go")
+	warm, err := warmGoCache(context.Background(), goCmd)
+	if err != nil || warm == "" {
+		t.Skipf("no warm cache: %v", err)
+	}
+	before := treeSum(t, warm)
+	out := runCode(t, ToolConfig{}, "go", code)
+	if os.Geteuid() != 0 {
+		// Not root: the snippet gets copies of the cache, not links.
+		if out.ExitCode != 0 {
+			t.Errorf("%+v", out)
+		}
+	} else {
+		var tried, written int
+		if _, err := fmt.Sscan(out.Stdout, &tried, &written); err != nil || tried == 0 || written != 0 {
+			t.Errorf("shared cache files tried %d, written %d (%+v)", tried, written, out)
+		}
+	}
+	if after := treeSum(t, warm); after != before {
+		t.Errorf("the warm cache changed")
+	}
+}
+
+// treeSum is a digest of the names, sizes, modes and contents of the files
+// under dir.
+func treeSum(t *testing.T, dir string) string {
+	t.Helper()
+	h := sha256.New()
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return nil
+		}
+		info, _ := d.Info()
+		data, _ := os.ReadFile(p)
+		fmt.Fprintf(h, "%s %d %v %x\n", p, info.Size(), info.Mode(), sha256.Sum256(data))
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"io/fs"
@@ -33,10 +34,13 @@ import (
 	_ "encoding/json"
 	_ "errors"
 	_ "fmt"
+	_ "io/fs"
 	_ "math"
 	_ "math/big"
 	_ "math/rand"
+	_ "net"
 	_ "os"
+	_ "path/filepath"
 	_ "regexp"
 	_ "slices"
 	_ "sort"
@@ -51,7 +55,8 @@ func main() {}
 `
 
 // goCacheStamp marks a warmed cache; it holds the identity of the go
-// command that warmed it, so a new toolchain warms it again.
+// command that warmed it and a digest of warmProgram, so a new toolchain or
+// a new list of packages warms it again.
 const goCacheStamp = "omex-warm.txt"
 
 // goCacheMu keeps two calls from warming the cache at once.
@@ -109,13 +114,14 @@ func warmGoCache(ctx context.Context, goCmd string) (string, error) {
 	return cache, nil
 }
 
-// toolIdentity names a program file by path, size and modification time.
+// toolIdentity names a program file by path, size and modification time,
+// and the warm-up program by its digest.
 func toolIdentity(path string) (string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return "", omexerr.Executionf("execution.no_interpreter", "cannot stat %s", path).Wrap(err)
 	}
-	return fmt.Sprintf("%s %d %d\n", path, st.Size(), st.ModTime().UnixNano()), nil
+	return fmt.Sprintf("%s %d %d %x\n", path, st.Size(), st.ModTime().UnixNano(), sha256.Sum256([]byte(warmProgram))), nil
 }
 
 // seedGoCache fills dst, a snippet's empty build cache, from the warmed
