@@ -10,7 +10,7 @@ type Module struct {
 	Weights []*Weight
 	States  []*State
 	Funcs   []*Func
-	Plans   []*Plan // memory plans (plan.go), set by the memory-planning pass
+	plans   []*Plan // memory plans (plan.go): use Plan, Plans, SetPlan
 }
 
 // DimBinding fixes a dimension symbol to a size at compile time
@@ -252,10 +252,8 @@ func (m *Module) Clone() *Module {
 			c.Funcs = append(c.Funcs, f.Clone())
 		}
 	}
-	for _, p := range m.Plans {
-		if p != nil {
-			c.Plans = append(c.Plans, p.cloneFor(c.Func(p.Func)))
-		}
+	for _, p := range m.Plans() {
+		c.plans = append(c.plans, p.cloneFor(c.Func(p.Func)))
 	}
 	return c
 }

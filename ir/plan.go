@@ -2,6 +2,7 @@ package ir
 
 import (
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 )
@@ -23,6 +24,14 @@ const MaxPlanBytes = 1 << 52
 // (seq), recorded in Bind; the arena holds any call whose sizes are at most
 // those, because every offset was computed for the largest shapes.
 //
+// A plan is valid for the function exactly as it was when the plan was
+// recorded (SetPlan, or parsed): any later edit of the function (an
+// instruction added, removed or changed, a value renamed) makes it stale,
+// and a stale plan is dropped silently — Plan returns nil, Print leaves it
+// out, Verify skips it — so passes that edit functions need not know about
+// plans, and a backend that finds no plan plans again. A fresh plan is
+// checked in full by Verify.
+//
 // The text form prints plans after the functions:
 //
 //	plan @prefill (seq = 512) arena 393216 {
@@ -34,37 +43,75 @@ type Plan struct {
 	Bind  []DimBinding // sizes assumed for symbols the module does not bind
 	Arena int64        // the arena's size in bytes
 	Slots []Slot       // one per value an instruction of Func defines, in body order
+
+	fp uint64 // fingerprint of the function's text when the plan was recorded
 }
 
 // Slot is one value's place in the arena: bytes Offset..Offset+Size-1.
-// It points at the value itself, so renaming values keeps the plan valid;
-// adding or removing instructions does not (Verify then names the value
-// without a slot, or the slot without a value).
 type Slot struct {
 	Value  *Value
 	Offset int64
 	Size   int64
 }
 
-// Plan returns the memory plan of the function named fn, or nil.
+// fingerprint hashes f's text form (FNV-1a), which changes with any edit
+// that could invalidate a plan.
+func fingerprint(f *Func) uint64 {
+	if f == nil {
+		return 0
+	}
+	h := fnv.New64a()
+	h.Write([]byte(f.String()))
+	return h.Sum64()
+}
+
+// fresh reports whether p was recorded for m's function as it is now.
+func (m *Module) fresh(p *Plan) bool {
+	f := m.Func(p.Func)
+	return f != nil && p.fp == fingerprint(f)
+}
+
+// Plan returns the memory plan of the function named fn, or nil when it
+// has none or its plan went stale.
 func (m *Module) Plan(fn string) *Plan {
-	for _, p := range m.Plans {
-		if p != nil && p.Func == fn {
+	for _, p := range m.plans {
+		if p.Func == fn && m.fresh(p) {
 			return p
 		}
 	}
 	return nil
 }
 
-// SetPlan records p as the plan of its function, replacing any earlier one.
-func (m *Module) SetPlan(p *Plan) {
-	for i, q := range m.Plans {
-		if q != nil && q.Func == p.Func {
-			m.Plans[i] = p
-			return
+// Plans returns the module's fresh plans, in the order they were recorded.
+func (m *Module) Plans() []*Plan {
+	var ps []*Plan
+	for _, p := range m.plans {
+		if m.fresh(p) {
+			ps = append(ps, p)
 		}
 	}
-	m.Plans = append(m.Plans, p)
+	return ps
+}
+
+// SetPlan records p as the plan of its function as the function is now,
+// replacing any earlier plan of it. Call it after the last edit of the
+// function; Verify checks the plan.
+func (m *Module) SetPlan(p *Plan) {
+	p.fp = fingerprint(m.Func(p.Func))
+	m.DropPlan(p.Func)
+	m.plans = append(m.plans, p)
+}
+
+// DropPlan forgets the plan of the function named fn, if any.
+func (m *Module) DropPlan(fn string) {
+	ps := m.plans[:0]
+	for _, p := range m.plans {
+		if p.Func != fn {
+			ps = append(ps, p)
+		}
+	}
+	clear(m.plans[len(ps):])
+	m.plans = ps
 }
 
 // Sizes returns the bindings the plan was made for: the module's dims plus
@@ -88,7 +135,7 @@ func (p *Plan) cloneFor(f *Func) *Plan {
 			vals[r.Value.Name] = r.Value
 		}
 	}
-	c := &Plan{Func: p.Func, Bind: append([]DimBinding(nil), p.Bind...), Arena: p.Arena}
+	c := &Plan{Func: p.Func, Bind: append([]DimBinding(nil), p.Bind...), Arena: p.Arena, fp: p.fp}
 	for _, s := range p.Slots {
 		if s.Value != nil {
 			v := vals[s.Value.Name]
@@ -288,8 +335,10 @@ func (p *parser) plan(m *Module) error {
 	if f == nil {
 		return p.errorf(name.pos, "plan for @%s, which is not a function declared before it", quoteName(name.text))
 	}
-	if m.Plan(name.text) != nil {
-		return p.errorf(name.pos, "@%s planned twice", quoteName(name.text))
+	for _, q := range m.plans {
+		if q.Func == name.text {
+			return p.errorf(name.pos, "@%s planned twice", quoteName(name.text))
+		}
 	}
 	pl := &Plan{Func: name.text}
 	if p.is("(") {
@@ -362,7 +411,7 @@ func (p *parser) plan(m *Module) error {
 	if err := p.expect("}"); err != nil {
 		return p.unexpected(`a slot ("%name at OFFSET size BYTES") or "}"`)
 	}
-	m.Plans = append(m.Plans, pl)
+	m.SetPlan(pl)
 	return nil
 }
 

@@ -58,14 +58,15 @@ func TestPlanRoundTrip(t *testing.T) {
 			t.Fatalf("clone's slot %d does not point into the cloned function", i)
 		}
 	}
-	// Slots follow their values through a rename.
+	// Any edit of the function, a rename too, makes its plan stale: it is
+	// gone from Plan, Plans and the text, and Verify no longer checks it.
 	c.Plan("f").Slots[0].Offset = 0
 	c.Func("f").Renumber()
-	if err := Verify(c); err != nil || !strings.Contains(Print(c), "plan @f (seq = 16) arena 768 {\n  %0 at 0 size 256\n") {
-		t.Fatalf("after renumbering: %v\n%s", err, Print(c))
+	if c.Plan("f") != nil || len(c.Plans()) != 0 || strings.Contains(Print(c), "plan @f") || Verify(c) != nil {
+		t.Fatalf("after renumbering the plan is not stale:\n%s", Print(c))
 	}
 	m.SetPlan(&Plan{Func: "f", Bind: p.Bind, Arena: 1024, Slots: p.Slots})
-	if len(m.Plans) != 1 || m.Plan("f").Arena != 1024 {
+	if len(m.Plans()) != 1 || m.Plan("f").Arena != 1024 {
 		t.Fatal("SetPlan did not replace the plan")
 	}
 }
@@ -116,8 +117,8 @@ func TestPlanVerify(t *testing.T) {
 			t.Errorf("%q -> %q: got %v, want %q", c.from, c.to, err, c.want)
 		}
 	}
-	// A plan the function's later edits invalidate is caught: a new value
-	// has no slot.
+	// A plan recorded again after an edit of its function is checked
+	// against the new function: a new value has no slot.
 	m, _ := Parse(planModule)
 	f := m.Func("f")
 	in, err := f.NewInstr(m, OpSilu, []*Value{f.Results[0]}, nil, nil, "e")
@@ -125,8 +126,17 @@ func TestPlanVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Body = append(f.Body, in)
+	p := m.plans[0]
+	if m.Plan("f") != nil || Verify(m) != nil {
+		t.Fatal("the edit did not make the plan stale")
+	}
+	m.SetPlan(p)
 	if err := Verify(m); err == nil || !strings.Contains(err.Error(), "%e has no slot") {
-		t.Errorf("stale plan: %v", err)
+		t.Errorf("re-recorded plan: %v", err)
+	}
+	m.DropPlan("f")
+	if m.Plan("f") != nil || len(m.plans) != 0 {
+		t.Error("DropPlan left the plan")
 	}
 }
 

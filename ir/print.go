@@ -49,11 +49,9 @@ func Print(m *Module) string {
 			printFunc(&b, f)
 		}
 	}
-	for _, p := range m.Plans {
-		if p != nil {
-			b.WriteByte('\n')
-			printPlan(&b, p)
-		}
+	for _, p := range m.Plans() {
+		b.WriteByte('\n')
+		printPlan(&b, p)
 	}
 	return b.String()
 }

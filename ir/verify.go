@@ -78,7 +78,7 @@ func Verify(m *Module) error {
 			return err
 		}
 	}
-	for _, p := range m.Plans {
+	for _, p := range m.Plans() {
 		if err := verifyPlan(m, p); err != nil {
 			return err
 		}
