@@ -25,14 +25,15 @@ const PlanSeq = 512
 // transformer well. Sizes are taken with seq = ctx (or PlanSeq), the
 // largest prompt; a shorter call uses a prefix of each slot.
 //
-// Planning changes no instruction, so numbers are unchanged; ir.Verify
-// checks every plan (no overlap of simultaneously live values), so a later
-// pass that edits a planned function must drop its plan or the verifier
-// names it. The report gives each function's arena against the naive sum
+// Planning changes no instruction, so numbers are unchanged. ir.Verify
+// checks every plan (no two simultaneously live values share a byte); a
+// later edit of a planned function makes its plan stale, and the module
+// then simply has none for it (ir.Plan). The report gives each function's arena against the naive sum
 // of its intermediates (one buffer each).
 func memplan(m *ir.Module, c *Context) error {
-	var plans []*ir.Plan
 	for _, f := range m.Funcs {
+		// An earlier plan is replaced, or dropped when f cannot be planned.
+		m.DropPlan(f.Name)
 		bind, err := planBindings(m, f)
 		if err != nil {
 			c.Report(f.Name+"_unplanned", 1, "", "@%s not planned: %v", f.Name, err)
@@ -43,7 +44,7 @@ func memplan(m *ir.Module, c *Context) error {
 			c.Report(f.Name+"_unplanned", 1, "", "@%s not planned: %v", f.Name, err)
 			continue
 		}
-		plans = append(plans, p)
+		m.SetPlan(p)
 		at := ""
 		for _, b := range bind {
 			at += fmt.Sprintf(" at %s = %d", b.Name, b.Value)
@@ -56,9 +57,6 @@ func memplan(m *ir.Module, c *Context) error {
 			f.Name, at, byteSize(p.Arena), len(p.Slots), 100*ratio, byteSize(naive))
 		c.Report(f.Name+"_naive_bytes", float64(naive), "bytes", "@%s%s: naive sum of intermediates %s", f.Name, at, byteSize(naive))
 	}
-	// Plans of functions that could not be planned (or no longer exist) are
-	// dropped rather than left stale.
-	m.Plans = plans
 	return nil
 }
 

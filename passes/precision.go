@@ -111,8 +111,8 @@ func precision(m *ir.Module, c *Context) error {
 		b1, _ := w.Type.Bytes(sizes)
 		bytesAfter += b1
 	}
-	c.Report("weights_converted", float64(len(changed)), "weights", "--quant=%s: %d weights converted, weights %s -> %s",
-		c.Quant, len(changed), byteSize(bytesBefore), byteSize(bytesAfter))
+	c.Report("weights_converted", float64(len(changed)), "weights", "--quant=%s: %d of %d weights converted",
+		c.Quant, len(changed), len(m.Weights))
 	c.Report("weight_bytes", float64(bytesAfter), "bytes", "weights take %s (%.1f%% of %s)", byteSize(bytesAfter), 100*float64(bytesAfter)/math.Max(1, float64(bytesBefore)), byteSize(bytesBefore))
 	if len(partial) > 0 {
 		c.Report("weights_kept_partial_blocks", float64(len(partial)), "weights",

@@ -15,7 +15,8 @@ const PrunedFunc = "prefill"
 // are never used (generation samples from the last row; the other rows'
 // keys and values reach the KV cache inside attention, which is untouched).
 //
-// From the returned value it walks back through the row-wise ops that
+// prefill must return one value (the logits); a prefill with several
+// results is left alone. From the returned value it walks back through the row-wise ops that
 // produce it — ops whose row i depends on row i of their one value operand
 // alone: the classifier matmul, the final rmsnorm (or both fused as
 // rmsnorm_matmul), elementwise activations — as long as each intermediate
@@ -100,13 +101,17 @@ func pruneOutputs(m *ir.Module, c *Context) error {
 	if n, ok := m.DimValue("ctx"); ok {
 		seq = n
 	}
+	if len(chain) == 0 {
+		c.Report("flops_saved_per_token", 0, "flops", "@%s returns its last row only; %s, which computes it, is not row-wise, so no work is saved", f.Name, end.Def.Op)
+		return nil
+	}
 	total := projectionFlopsPerRow(m, f)
 	share := 0.0
 	if total > 0 {
-		share = 100 * before.flops / total
+		share = 100 * before.matFlops / total
 	}
 	c.Report("flops_saved_per_token", before.flops, "flops",
-		"@%s computes the last row only: %s FLOPs saved per prompt token (%.1f%% of the projection FLOPs of a prompt row, before pruning)",
+		"@%s computes the last row only: %s FLOPs saved per prompt token (the pruned weight matrices were %.1f%% of a prompt row's matrix FLOPs)",
 		f.Name, count(before.flops), share)
 	c.Report("bytes_saved_per_token", before.bytes, "bytes",
 		"%s of activations per prompt token no longer written (the logits row and what feeds only it)", byteSize(int64(before.bytes)))
@@ -148,8 +153,9 @@ func rowWise(in *ir.Instr) bool {
 	return false
 }
 
-// rowCost is the work one row of some instructions costs.
-type rowCost struct{ flops, bytes float64 }
+// rowCost is the work one row of some instructions costs: all FLOPs, those
+// of weight matrices alone, and the bytes of the rows written.
+type rowCost struct{ flops, matFlops, bytes float64 }
 
 // pruneCost is the work of one row of the chain: FLOPs (a multiply-add is
 // two; rmsnorm 4 per element; silu 4, gelu 8, softmax 4 per element) and
@@ -161,6 +167,7 @@ func pruneCost(m *ir.Module, chain []*ir.Instr) rowCost {
 		out := rowWidth(in.Results[0].Type, sizes)
 		inW := rowWidth(in.Args[0].Type, sizes)
 		c.bytes += 4 * out
+		c.matFlops += matFlopsPerRow(m, in)
 		c.flops += matFlopsPerRow(m, in)
 		switch in.Op {
 		case ir.OpRMSNorm:
