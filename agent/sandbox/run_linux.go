@@ -5,12 +5,12 @@ package sandbox
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -84,8 +84,14 @@ func run(ctx context.Context, wd *WorkDir, spec Spec, probe bool) (*Result, erro
 	cmd.ExtraFiles = []*os.File{statusW}
 	cmd.SysProcAttr = namespaceAttr(wd.switchUser)
 	// Killing the process group's leader, the namespace's init, makes the
-	// kernel kill every other process in the PID namespace too.
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	// kernel kill every other process in the PID namespace too. killed
+	// records that we did it, so a program that ends on its own just as
+	// the deadline passes is not reported as timed out.
+	var killed atomic.Bool
+	cmd.Cancel = func() error {
+		killed.Store(true)
+		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
 	cmd.WaitDelay = 2 * time.Second
 
 	start := time.Now()
@@ -124,7 +130,7 @@ func run(ctx context.Context, wd *WorkDir, spec Spec, probe bool) (*Result, erro
 	cpuUsed := state.UserTime() + state.SystemTime()
 	killedForCPU := ws.Signaled() && (ws.Signal() == syscall.SIGXCPU ||
 		(ws.Signal() == syscall.SIGKILL && cpuUsed >= time.Duration(cpu)*time.Second))
-	if errors.Is(runCtx.Err(), context.DeadlineExceeded) || killedForCPU {
+	if killed.Load() || killedForCPU {
 		res.TimedOut = true
 		res.ExitCode = -1
 	}
