@@ -362,3 +362,71 @@ func TestZseiTokenSentNeverLogged(t *testing.T) {
 		t.Fatalf("no ZSEI records in the debug log:\n%s", stderr)
 	}
 }
+
+// TestSecurityKeysBoundTools: [security] reaches the agent tools of a
+// container run: allowed_extensions refuses a file file_reader would
+// otherwise read, code_timeout_s stops a snippet, code_memory_mb makes an
+// allocation fail. (file_root is tested by TestContainerFileContext,
+// sandbox_required by the agent package's Preflight test: both settings
+// run alike on a machine where the sandbox works.)
+func TestSecurityKeysBoundTools(t *testing.T) {
+	root := repoRoot(t)
+	dir := t.TempDir()
+	readC := filepath.Join(dir, "read.json")
+	if _, stderr, code := omexcEnv(t, root, nil, "container", "create", "testdata/stories260K/stories260K.bin", "--tokenizer", "testdata/stories260K/tok512.bin",
+		"-p", "Tell me", "--context", "testdata/stories260K/README.md", "-n", "2", "--temp", "0", "-o", readC); code != 0 {
+		t.Fatalf("create: exit %d: %s", code, stderr)
+	}
+	if _, stderr, code := omexcEnv(t, root, nil, "container", "run", readC, "--record", filepath.Join(dir, "r0.json")); code != 0 {
+		t.Fatalf("read with the default extensions: exit %d: %s", code, stderr)
+	}
+	_, stderr, code := omexcEnv(t, root, []string{"OMEX_SECURITY_ALLOWED_EXTENSIONS=.go"}, "container", "run", readC, "--record", filepath.Join(dir, "r1.json"))
+	if code != 14 || !strings.Contains(stderr, `extension ".md" is not allowed`) {
+		t.Fatalf("allowed_extensions=.go: exit %d: %s", code, stderr)
+	}
+
+	// A container with one code_interpreter node: allocate 100 MB, then sleep 1.2 s.
+	var doc map[string]any
+	data, _ := os.ReadFile(readC)
+	json.Unmarshal(data, &doc)
+	doc["execution_graph"] = map[string]any{"entry_node": "code", "nodes": []any{map[string]any{
+		"id": "code", "type": "code_interpreter", "executor": "tool", "outputs": []string{"result"}, "memory_allocation": 64, "dependencies": []string{},
+		"inputs": []string{`language="python"`, `code="import time\nb = bytearray(100 << 20)\ntime.sleep(1.2)\nprint('done', len(b))"`},
+	}}}
+	doc["resources"].(map[string]any)["max_memory_mb"] = 64
+	codeC := filepath.Join(dir, "code.json")
+	data, _ = json.Marshal(doc)
+	os.WriteFile(codeC, data, 0o644)
+	type result struct {
+		Stdout, Stderr string
+		TimedOut       bool `json:"timed_out"`
+	}
+	run := func(env ...string) result {
+		t.Helper()
+		rec := filepath.Join(dir, "code-rec.json")
+		_, stderr, code := omexcEnv(t, dir, env, "container", "run", codeC, "--record", rec)
+		if code != 0 && strings.Contains(stderr, "sandbox") {
+			t.Skipf("code_interpreter's sandbox is not available here: %s", stderr)
+		}
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", env, code, stderr)
+		}
+		var r struct {
+			Nodes []struct{ Outputs map[string]result }
+		}
+		b, _ := os.ReadFile(rec)
+		if err := json.Unmarshal(b, &r); err != nil || len(r.Nodes) != 1 {
+			t.Fatalf("record: %v\n%s", err, b)
+		}
+		return r.Nodes[0].Outputs["result"]
+	}
+	if r := run(); r.Stdout != "done 104857600\n" || r.TimedOut {
+		t.Fatalf("defaults (10 s, 256 MB): %+v", r)
+	}
+	if r := run("OMEX_SECURITY_CODE_TIMEOUT_S=1"); !r.TimedOut {
+		t.Fatalf("code_timeout_s=1: %+v", r)
+	}
+	if r := run("OMEX_SECURITY_CODE_MEMORY_MB=64"); !strings.Contains(r.Stderr, "MemoryError") {
+		t.Fatalf("code_memory_mb=64: %+v", r)
+	}
+}
