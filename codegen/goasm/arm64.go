@@ -1,0 +1,3 @@
+package goasm
+
+func emitARM64(m MatVec) string { return "" }
