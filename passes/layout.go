@@ -88,6 +88,22 @@ func layoutsFor(target string) []Layout {
 // different layout (a module compiled for another target) is an error:
 // repacking is one-way, so such a module must be compiled again from the
 // model.
+//
+// Today no target registers a layout: the generic (host) target's kernels,
+// like the interpreter, read every weight row-major [out, in] as the model
+// stores it, so the pass reports that and changes nothing. What a code
+// generator adds for its target:
+//
+//  1. RegisterLayouts(target, layouts) from an init function: for each
+//     arrangement its kernels want, a Name, Wants (which weights, by kind
+//     and declared type: e.g. q4_0 matrices with rows a multiple of 256)
+//     and Repack (the data rearrangement, tested against its kernel);
+//  2. read weights through RepackedWeights(module, target, read) when it
+//     writes the target's package or hands weights to its kernels;
+//  3. its kernels for each op read the layout the weight is annotated with.
+//
+// The interpreter ignores the annotation and reads the model's row-major
+// weights, so it stays the oracle for a module compiled for any target.
 func layout(m *ir.Module, c *Context) error {
 	target := c.Target
 	if target == "" {
