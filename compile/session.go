@@ -162,5 +162,11 @@ func (s *Session) ContextLength() int { return s.ctxLen }
 // VocabSize is the width of the logits.
 func (s *Session) VocabSize() int { return s.vocab }
 
+// EnableProfile starts timing every instruction by op kind (see Profile).
+func (s *Session) EnableProfile() { s.ip.EnableProfile() }
+
+// Profile returns the time per op kind since EnableProfile.
+func (s *Session) Profile() []interp.OpTime { return s.ip.Profile() }
+
 // Module returns the module the session runs.
 func (s *Session) Module() *ir.Module { return s.ip.Module() }

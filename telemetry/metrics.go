@@ -40,7 +40,17 @@ type RunMetrics struct {
 	WeightReadGBps      float64          `json:"weight_read_gb_per_s"`
 	CopyBandwidthGBps   float64          `json:"measured_copy_gb_per_s"` // in-process probe, bytes read + written
 
+	// OpTimes is the time per IR op kind on the IR path, longest first.
+	OpTimes []OpTime `json:"op_times,omitempty"`
+
 	Insights []string `json:"insights"`
+}
+
+// OpTime is the time the run spent in one op kind (prefill and decode).
+type OpTime struct {
+	Op    string  `json:"op"`
+	Calls int     `json:"calls"`
+	MS    float64 `json:"ms"`
 }
 
 // Sampling are the parameters the run used, so a metrics file says how its
@@ -85,6 +95,19 @@ func (m *RunMetrics) Human() string {
 	fmt.Fprintf(&b, "prompt: %d tokens in %.3fms; first token after %.3fms; generated %d tokens in %.3fms (%.1f tokens/s); stop: %s; peak RSS %.1f MiB; threads %d; cache %s",
 		m.PromptTokens, m.PromptMS, m.TimeToFirstTokenMS, m.GeneratedTokens, m.GenerateMS, m.TokensPerSecond, m.StopReason,
 		float64(m.PeakRSSBytes)/(1<<20), m.Threads, m.Cache)
+	if len(m.OpTimes) > 0 {
+		var total float64
+		for _, o := range m.OpTimes {
+			total += o.MS
+		}
+		b.WriteString("\ntime per op:")
+		for _, o := range m.OpTimes {
+			fmt.Fprintf(&b, " %s %.1f%% (%.3fms/%d),", o.Op, 100*o.MS/max(total, 1e-9), o.MS, o.Calls)
+		}
+		s := strings.TrimSuffix(b.String(), ",")
+		b.Reset()
+		b.WriteString(s)
+	}
 	for _, in := range m.Insights {
 		b.WriteString("\ninsight: ")
 		b.WriteString(in)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -165,5 +166,44 @@ func TestTokenizeDetokenize(t *testing.T) {
 	out, _, code = omexc(t, root, "detokenize", "testdata/stories260K/tok512.bin", "1 403 407 261 378")
 	if code != 0 || strings.TrimSpace(out) != "Once upon a time" {
 		t.Fatalf("detokenize: exit %d, out %q", code, out)
+	}
+}
+
+// TestMetricsTimePerOp: on the IR path --metrics-json reports the time per
+// op kind; the reference path has no ops to report.
+func TestMetricsTimePerOp(t *testing.T) {
+	root := repoRoot(t)
+	tmp := t.TempDir()
+	base := []string{"run", "testdata/stories260K/stories260K.bin", "--tokenizer", "testdata/stories260K/tok512.bin", "-p", "Once", "-n", "8", "--temp", "0"}
+	for _, c := range []struct {
+		name  string
+		extra []string
+		ops   bool
+	}{{"ir", nil, true}, {"reference", []string{"--reference"}, false}} {
+		file := filepath.Join(tmp, c.name+".json")
+		if _, stderr, code := omexc(t, root, append(append(base, c.extra...), "--metrics-json", file)...); code != 0 {
+			t.Fatalf("%s: exit %d: %s", c.name, code, stderr)
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct {
+			OpTimes []struct {
+				Op    string  `json:"op"`
+				Calls int     `json:"calls"`
+				MS    float64 `json:"ms"`
+			} `json:"op_times"`
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		hasAttention := false
+		for _, o := range m.OpTimes {
+			hasAttention = hasAttention || (o.Op == "attention" && o.Calls > 0)
+		}
+		if hasAttention != c.ops {
+			t.Fatalf("%s: op times %+v; want attention reported: %v", c.name, m.OpTimes, c.ops)
+		}
 	}
 }

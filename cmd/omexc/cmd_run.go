@@ -16,6 +16,7 @@ import (
 	"github.com/omex-dev/omex/compile"
 	"github.com/omex-dev/omex/config"
 	"github.com/omex-dev/omex/frontend/importer"
+	"github.com/omex-dev/omex/ir/interp"
 	"github.com/omex-dev/omex/omexerr"
 	"github.com/omex-dev/omex/passes"
 	"github.com/omex-dev/omex/resultcache"
@@ -111,6 +112,10 @@ result cache in [storage] cache_dir, bounded by cache_max_mb.`,
 				return err
 			}
 			loadTime := time.Since(loadStart)
+			if s, ok := m.(*compile.Session); ok && (metrics || metricsJSON != "") {
+				s.EnableProfile()
+				rep.ops = s.Profile
+			}
 			slog.Debug("model loaded", "model", modelPath, "load_ms", loadTime.Milliseconds(), "reference", reference)
 			res, err := generate.Run(cmd.Context(), m, tok, prompt, opt, out)
 			if err != nil {
@@ -333,6 +338,9 @@ type runReport struct {
 	engine                string // what computes the tokens, for the cache key
 	human                 bool   // --metrics
 	jsonFile              string // --metrics-json
+	// ops reports the time per op kind on the IR path (nil on the
+	// reference path, which has no ops to attribute time to).
+	ops func() []interp.OpTime
 }
 
 // finish measures the run, ends the result stream, and writes the metrics
@@ -357,6 +365,11 @@ func (r *runReport) finish(out *telemetry.Stream, res *generate.Result, cacheSta
 			bw = telemetry.MeasureCopyBandwidth(telemetry.ProbeBytes, runtime.GOMAXPROCS(0), 3)
 		}
 		m.Derive(traffic, bw)
+		if r.ops != nil {
+			for _, o := range r.ops() {
+				m.OpTimes = append(m.OpTimes, telemetry.OpTime{Op: o.Op, Calls: o.Calls, MS: float64(o.Time.Microseconds()) / 1000})
+			}
+		}
 	}
 	slog.Debug("run finished", "prompt_tokens", m.PromptTokens, "generated_tokens", m.GeneratedTokens, "tokens_per_second", m.TokensPerSecond,
 		"time_to_first_token_ms", m.TimeToFirstTokenMS, "stop", m.StopReason, "cache", m.Cache, "peak_rss_bytes", m.PeakRSSBytes)

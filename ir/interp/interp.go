@@ -15,6 +15,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/omex-dev/omex/ir"
 	"github.com/omex-dev/omex/omexerr"
@@ -37,6 +38,7 @@ type Interp struct {
 	scores []float32 // attention scratch, as long as the longest state
 	cos    []float32 // rope scratch for positions past the table cache
 	sin    []float32
+	prof   *profile // per-op timing, when enabled
 }
 
 // state is one state tensor (a KV cache) and how many of its leading rows
@@ -168,8 +170,15 @@ func (ip *Interp) Call(fn string, args ...Value) ([]Value, error) {
 		return nil, err
 	}
 	for i := range p.steps {
+		var start time.Time
+		if ip.prof != nil {
+			start = time.Now()
+		}
 		if err := p.steps[i](); err != nil {
 			return nil, p.locate(i, err)
+		}
+		if ip.prof != nil {
+			ip.prof.add(p.fn.Body[i].Op.String(), time.Since(start))
 		}
 	}
 	out := make([]Value, len(p.results))
