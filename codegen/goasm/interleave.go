@@ -19,7 +19,8 @@ import (
 //   - q8_0, q4_0 scales: [g][b][j] is the scale of block b (columns
 //     32b..32b+31) of row g*lanes+j; 0 for padding rows.
 //
-// lanes = 1 returns the row-major layout (a copy). A tensor whose shape,
+// lanes = 1 keeps the rows in order (a copy; for q4_0 the bytes still pair
+// adjacent columns, unlike tensor.Tensor's j, j+16). A tensor whose shape,
 // data or scales do not match, or a quantized one whose K is not a multiple
 // of 32, is a model error naming the tensor.
 func Interleave(t *tensor.Tensor, lanes int) (*tensor.Tensor, error) {

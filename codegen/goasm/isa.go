@@ -35,8 +35,8 @@ func ParseISA(s string) (ISA, error) {
 
 // Lanes is the number of float32 lanes of the ISA's vectors, which is also
 // the number of weight rows interleaved per group. The generic set has no
-// vectors; its layout is one row per group, which is the row-major layout
-// the weights already have.
+// vectors: one row per group (its targets keep weights as stored, see
+// passes' layouts, and run the reference kernels).
 func (i ISA) Lanes() int {
 	switch i {
 	case AVX512:

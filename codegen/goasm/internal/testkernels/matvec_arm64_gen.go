@@ -384,194 +384,624 @@ func matvec_avx512_q8_0_7x32(out []float32, w []byte, s []float32, x []float32, 
 	matvec_avx512_q8_0_7x32_go(out, w, s, x, g0, g1)
 }
 
-// matvec_neon_bf16_172x64 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_bf16_172x64_asm is matvec_neon_bf16_172x64's neon assembly; matvec_neon_bf16_172x64 checks its arguments.
+//
+//go:noescape
+func matvec_neon_bf16_172x64_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_bf16_172x64 computes out = W x for groups g0..g1-1 of the 172x64 bf16 weight (4 rows per group).
 func matvec_neon_bf16_172x64(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_bf16_172x64_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_bf16_172x64", g0, g1, 43) {
+		return
+	}
+	_ = out[min(g1*4, 172)-1]
+	_ = w[g1*512-1]
+	_ = x[63]
+	matvec_neon_bf16_172x64_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_bf16_1x5 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_bf16_1x5_asm is matvec_neon_bf16_1x5's neon assembly; matvec_neon_bf16_1x5 checks its arguments.
+//
+//go:noescape
+func matvec_neon_bf16_1x5_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_bf16_1x5 computes out = W x for groups g0..g1-1 of the 1x5 bf16 weight (4 rows per group).
 func matvec_neon_bf16_1x5(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_bf16_1x5_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_bf16_1x5", g0, g1, 1) {
+		return
+	}
+	_ = out[min(g1*4, 1)-1]
+	_ = w[g1*40-1]
+	_ = x[4]
+	matvec_neon_bf16_1x5_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_bf16_21x1 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_bf16_21x1_asm is matvec_neon_bf16_21x1's neon assembly; matvec_neon_bf16_21x1 checks its arguments.
+//
+//go:noescape
+func matvec_neon_bf16_21x1_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_bf16_21x1 computes out = W x for groups g0..g1-1 of the 21x1 bf16 weight (4 rows per group).
 func matvec_neon_bf16_21x1(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_bf16_21x1_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_bf16_21x1", g0, g1, 6) {
+		return
+	}
+	_ = out[min(g1*4, 21)-1]
+	_ = w[g1*8-1]
+	_ = x[0]
+	matvec_neon_bf16_21x1_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_bf16_32x64 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_bf16_32x64_asm is matvec_neon_bf16_32x64's neon assembly; matvec_neon_bf16_32x64 checks its arguments.
+//
+//go:noescape
+func matvec_neon_bf16_32x64_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_bf16_32x64 computes out = W x for groups g0..g1-1 of the 32x64 bf16 weight (4 rows per group).
 func matvec_neon_bf16_32x64(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_bf16_32x64_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_bf16_32x64", g0, g1, 8) {
+		return
+	}
+	_ = out[min(g1*4, 32)-1]
+	_ = w[g1*512-1]
+	_ = x[63]
+	matvec_neon_bf16_32x64_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_bf16_33x96 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_bf16_33x96_asm is matvec_neon_bf16_33x96's neon assembly; matvec_neon_bf16_33x96 checks its arguments.
+//
+//go:noescape
+func matvec_neon_bf16_33x96_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_bf16_33x96 computes out = W x for groups g0..g1-1 of the 33x96 bf16 weight (4 rows per group).
 func matvec_neon_bf16_33x96(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_bf16_33x96_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_bf16_33x96", g0, g1, 9) {
+		return
+	}
+	_ = out[min(g1*4, 33)-1]
+	_ = w[g1*768-1]
+	_ = x[95]
+	matvec_neon_bf16_33x96_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_bf16_64x172 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_bf16_64x172_asm is matvec_neon_bf16_64x172's neon assembly; matvec_neon_bf16_64x172 checks its arguments.
+//
+//go:noescape
+func matvec_neon_bf16_64x172_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_bf16_64x172 computes out = W x for groups g0..g1-1 of the 64x172 bf16 weight (4 rows per group).
 func matvec_neon_bf16_64x172(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_bf16_64x172_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_bf16_64x172", g0, g1, 16) {
+		return
+	}
+	_ = out[min(g1*4, 64)-1]
+	_ = w[g1*1376-1]
+	_ = x[171]
+	matvec_neon_bf16_64x172_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_bf16_64x64 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_bf16_64x64_asm is matvec_neon_bf16_64x64's neon assembly; matvec_neon_bf16_64x64 checks its arguments.
+//
+//go:noescape
+func matvec_neon_bf16_64x64_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_bf16_64x64 computes out = W x for groups g0..g1-1 of the 64x64 bf16 weight (4 rows per group).
 func matvec_neon_bf16_64x64(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_bf16_64x64_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_bf16_64x64", g0, g1, 16) {
+		return
+	}
+	_ = out[min(g1*4, 64)-1]
+	_ = w[g1*512-1]
+	_ = x[63]
+	matvec_neon_bf16_64x64_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_bf16_7x32 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_bf16_7x32_asm is matvec_neon_bf16_7x32's neon assembly; matvec_neon_bf16_7x32 checks its arguments.
+//
+//go:noescape
+func matvec_neon_bf16_7x32_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_bf16_7x32 computes out = W x for groups g0..g1-1 of the 7x32 bf16 weight (4 rows per group).
 func matvec_neon_bf16_7x32(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_bf16_7x32_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_bf16_7x32", g0, g1, 2) {
+		return
+	}
+	_ = out[min(g1*4, 7)-1]
+	_ = w[g1*256-1]
+	_ = x[31]
+	matvec_neon_bf16_7x32_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_f16_172x64 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_f16_172x64_asm is matvec_neon_f16_172x64's neon assembly; matvec_neon_f16_172x64 checks its arguments.
+//
+//go:noescape
+func matvec_neon_f16_172x64_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_f16_172x64 computes out = W x for groups g0..g1-1 of the 172x64 f16 weight (4 rows per group).
 func matvec_neon_f16_172x64(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_f16_172x64_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_f16_172x64", g0, g1, 43) {
+		return
+	}
+	_ = out[min(g1*4, 172)-1]
+	_ = w[g1*512-1]
+	_ = x[63]
+	matvec_neon_f16_172x64_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_f16_1x5 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_f16_1x5_asm is matvec_neon_f16_1x5's neon assembly; matvec_neon_f16_1x5 checks its arguments.
+//
+//go:noescape
+func matvec_neon_f16_1x5_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_f16_1x5 computes out = W x for groups g0..g1-1 of the 1x5 f16 weight (4 rows per group).
 func matvec_neon_f16_1x5(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_f16_1x5_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_f16_1x5", g0, g1, 1) {
+		return
+	}
+	_ = out[min(g1*4, 1)-1]
+	_ = w[g1*40-1]
+	_ = x[4]
+	matvec_neon_f16_1x5_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_f16_21x1 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_f16_21x1_asm is matvec_neon_f16_21x1's neon assembly; matvec_neon_f16_21x1 checks its arguments.
+//
+//go:noescape
+func matvec_neon_f16_21x1_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_f16_21x1 computes out = W x for groups g0..g1-1 of the 21x1 f16 weight (4 rows per group).
 func matvec_neon_f16_21x1(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_f16_21x1_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_f16_21x1", g0, g1, 6) {
+		return
+	}
+	_ = out[min(g1*4, 21)-1]
+	_ = w[g1*8-1]
+	_ = x[0]
+	matvec_neon_f16_21x1_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_f16_32x64 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_f16_32x64_asm is matvec_neon_f16_32x64's neon assembly; matvec_neon_f16_32x64 checks its arguments.
+//
+//go:noescape
+func matvec_neon_f16_32x64_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_f16_32x64 computes out = W x for groups g0..g1-1 of the 32x64 f16 weight (4 rows per group).
 func matvec_neon_f16_32x64(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_f16_32x64_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_f16_32x64", g0, g1, 8) {
+		return
+	}
+	_ = out[min(g1*4, 32)-1]
+	_ = w[g1*512-1]
+	_ = x[63]
+	matvec_neon_f16_32x64_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_f16_33x96 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_f16_33x96_asm is matvec_neon_f16_33x96's neon assembly; matvec_neon_f16_33x96 checks its arguments.
+//
+//go:noescape
+func matvec_neon_f16_33x96_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_f16_33x96 computes out = W x for groups g0..g1-1 of the 33x96 f16 weight (4 rows per group).
 func matvec_neon_f16_33x96(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_f16_33x96_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_f16_33x96", g0, g1, 9) {
+		return
+	}
+	_ = out[min(g1*4, 33)-1]
+	_ = w[g1*768-1]
+	_ = x[95]
+	matvec_neon_f16_33x96_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_f16_64x172 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_f16_64x172_asm is matvec_neon_f16_64x172's neon assembly; matvec_neon_f16_64x172 checks its arguments.
+//
+//go:noescape
+func matvec_neon_f16_64x172_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_f16_64x172 computes out = W x for groups g0..g1-1 of the 64x172 f16 weight (4 rows per group).
 func matvec_neon_f16_64x172(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_f16_64x172_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_f16_64x172", g0, g1, 16) {
+		return
+	}
+	_ = out[min(g1*4, 64)-1]
+	_ = w[g1*1376-1]
+	_ = x[171]
+	matvec_neon_f16_64x172_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_f16_64x64 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_f16_64x64_asm is matvec_neon_f16_64x64's neon assembly; matvec_neon_f16_64x64 checks its arguments.
+//
+//go:noescape
+func matvec_neon_f16_64x64_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_f16_64x64 computes out = W x for groups g0..g1-1 of the 64x64 f16 weight (4 rows per group).
 func matvec_neon_f16_64x64(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_f16_64x64_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_f16_64x64", g0, g1, 16) {
+		return
+	}
+	_ = out[min(g1*4, 64)-1]
+	_ = w[g1*512-1]
+	_ = x[63]
+	matvec_neon_f16_64x64_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_f16_7x32 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_f16_7x32_asm is matvec_neon_f16_7x32's neon assembly; matvec_neon_f16_7x32 checks its arguments.
+//
+//go:noescape
+func matvec_neon_f16_7x32_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_f16_7x32 computes out = W x for groups g0..g1-1 of the 7x32 f16 weight (4 rows per group).
 func matvec_neon_f16_7x32(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_f16_7x32_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_f16_7x32", g0, g1, 2) {
+		return
+	}
+	_ = out[min(g1*4, 7)-1]
+	_ = w[g1*256-1]
+	_ = x[31]
+	matvec_neon_f16_7x32_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_f32_172x64 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_f32_172x64_asm is matvec_neon_f32_172x64's neon assembly; matvec_neon_f32_172x64 checks its arguments.
+//
+//go:noescape
+func matvec_neon_f32_172x64_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_f32_172x64 computes out = W x for groups g0..g1-1 of the 172x64 f32 weight (4 rows per group).
 func matvec_neon_f32_172x64(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_f32_172x64_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_f32_172x64", g0, g1, 43) {
+		return
+	}
+	_ = out[min(g1*4, 172)-1]
+	_ = w[g1*1024-1]
+	_ = x[63]
+	matvec_neon_f32_172x64_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_f32_1x5 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_f32_1x5_asm is matvec_neon_f32_1x5's neon assembly; matvec_neon_f32_1x5 checks its arguments.
+//
+//go:noescape
+func matvec_neon_f32_1x5_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_f32_1x5 computes out = W x for groups g0..g1-1 of the 1x5 f32 weight (4 rows per group).
 func matvec_neon_f32_1x5(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_f32_1x5_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_f32_1x5", g0, g1, 1) {
+		return
+	}
+	_ = out[min(g1*4, 1)-1]
+	_ = w[g1*80-1]
+	_ = x[4]
+	matvec_neon_f32_1x5_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_f32_21x1 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_f32_21x1_asm is matvec_neon_f32_21x1's neon assembly; matvec_neon_f32_21x1 checks its arguments.
+//
+//go:noescape
+func matvec_neon_f32_21x1_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_f32_21x1 computes out = W x for groups g0..g1-1 of the 21x1 f32 weight (4 rows per group).
 func matvec_neon_f32_21x1(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_f32_21x1_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_f32_21x1", g0, g1, 6) {
+		return
+	}
+	_ = out[min(g1*4, 21)-1]
+	_ = w[g1*16-1]
+	_ = x[0]
+	matvec_neon_f32_21x1_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_f32_32x64 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_f32_32x64_asm is matvec_neon_f32_32x64's neon assembly; matvec_neon_f32_32x64 checks its arguments.
+//
+//go:noescape
+func matvec_neon_f32_32x64_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_f32_32x64 computes out = W x for groups g0..g1-1 of the 32x64 f32 weight (4 rows per group).
 func matvec_neon_f32_32x64(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_f32_32x64_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_f32_32x64", g0, g1, 8) {
+		return
+	}
+	_ = out[min(g1*4, 32)-1]
+	_ = w[g1*1024-1]
+	_ = x[63]
+	matvec_neon_f32_32x64_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_f32_33x96 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_f32_33x96_asm is matvec_neon_f32_33x96's neon assembly; matvec_neon_f32_33x96 checks its arguments.
+//
+//go:noescape
+func matvec_neon_f32_33x96_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_f32_33x96 computes out = W x for groups g0..g1-1 of the 33x96 f32 weight (4 rows per group).
 func matvec_neon_f32_33x96(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_f32_33x96_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_f32_33x96", g0, g1, 9) {
+		return
+	}
+	_ = out[min(g1*4, 33)-1]
+	_ = w[g1*1536-1]
+	_ = x[95]
+	matvec_neon_f32_33x96_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_f32_4096x4096 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_f32_4096x4096_asm is matvec_neon_f32_4096x4096's neon assembly; matvec_neon_f32_4096x4096 checks its arguments.
+//
+//go:noescape
+func matvec_neon_f32_4096x4096_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_f32_4096x4096 computes out = W x for groups g0..g1-1 of the 4096x4096 f32 weight (4 rows per group).
 func matvec_neon_f32_4096x4096(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_f32_4096x4096_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_f32_4096x4096", g0, g1, 1024) {
+		return
+	}
+	_ = out[min(g1*4, 4096)-1]
+	_ = w[g1*65536-1]
+	_ = x[4095]
+	matvec_neon_f32_4096x4096_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_f32_512x64 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_f32_512x64_asm is matvec_neon_f32_512x64's neon assembly; matvec_neon_f32_512x64 checks its arguments.
+//
+//go:noescape
+func matvec_neon_f32_512x64_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_f32_512x64 computes out = W x for groups g0..g1-1 of the 512x64 f32 weight (4 rows per group).
 func matvec_neon_f32_512x64(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_f32_512x64_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_f32_512x64", g0, g1, 128) {
+		return
+	}
+	_ = out[min(g1*4, 512)-1]
+	_ = w[g1*1024-1]
+	_ = x[63]
+	matvec_neon_f32_512x64_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_f32_64x172 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_f32_64x172_asm is matvec_neon_f32_64x172's neon assembly; matvec_neon_f32_64x172 checks its arguments.
+//
+//go:noescape
+func matvec_neon_f32_64x172_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_f32_64x172 computes out = W x for groups g0..g1-1 of the 64x172 f32 weight (4 rows per group).
 func matvec_neon_f32_64x172(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_f32_64x172_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_f32_64x172", g0, g1, 16) {
+		return
+	}
+	_ = out[min(g1*4, 64)-1]
+	_ = w[g1*2752-1]
+	_ = x[171]
+	matvec_neon_f32_64x172_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_f32_64x64 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_f32_64x64_asm is matvec_neon_f32_64x64's neon assembly; matvec_neon_f32_64x64 checks its arguments.
+//
+//go:noescape
+func matvec_neon_f32_64x64_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_f32_64x64 computes out = W x for groups g0..g1-1 of the 64x64 f32 weight (4 rows per group).
 func matvec_neon_f32_64x64(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_f32_64x64_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_f32_64x64", g0, g1, 16) {
+		return
+	}
+	_ = out[min(g1*4, 64)-1]
+	_ = w[g1*1024-1]
+	_ = x[63]
+	matvec_neon_f32_64x64_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_f32_7x32 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_f32_7x32_asm is matvec_neon_f32_7x32's neon assembly; matvec_neon_f32_7x32 checks its arguments.
+//
+//go:noescape
+func matvec_neon_f32_7x32_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_f32_7x32 computes out = W x for groups g0..g1-1 of the 7x32 f32 weight (4 rows per group).
 func matvec_neon_f32_7x32(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_f32_7x32_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_f32_7x32", g0, g1, 2) {
+		return
+	}
+	_ = out[min(g1*4, 7)-1]
+	_ = w[g1*512-1]
+	_ = x[31]
+	matvec_neon_f32_7x32_asm(&out[0], &w[0], nil, &x[0], g0, g1)
 }
 
-// matvec_neon_q4_0_172x64 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_q4_0_172x64_asm is matvec_neon_q4_0_172x64's neon assembly; matvec_neon_q4_0_172x64 checks its arguments.
+//
+//go:noescape
+func matvec_neon_q4_0_172x64_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_q4_0_172x64 computes out = W x for groups g0..g1-1 of the 172x64 q4_0 weight (4 rows per group).
 func matvec_neon_q4_0_172x64(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_q4_0_172x64_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_q4_0_172x64", g0, g1, 43) {
+		return
+	}
+	_ = out[min(g1*4, 172)-1]
+	_ = w[g1*128-1]
+	_ = x[63]
+	_ = s[g1*8-1]
+	matvec_neon_q4_0_172x64_asm(&out[0], &w[0], &s[0], &x[0], g0, g1)
 }
 
-// matvec_neon_q4_0_32x64 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_q4_0_32x64_asm is matvec_neon_q4_0_32x64's neon assembly; matvec_neon_q4_0_32x64 checks its arguments.
+//
+//go:noescape
+func matvec_neon_q4_0_32x64_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_q4_0_32x64 computes out = W x for groups g0..g1-1 of the 32x64 q4_0 weight (4 rows per group).
 func matvec_neon_q4_0_32x64(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_q4_0_32x64_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_q4_0_32x64", g0, g1, 8) {
+		return
+	}
+	_ = out[min(g1*4, 32)-1]
+	_ = w[g1*128-1]
+	_ = x[63]
+	_ = s[g1*8-1]
+	matvec_neon_q4_0_32x64_asm(&out[0], &w[0], &s[0], &x[0], g0, g1)
 }
 
-// matvec_neon_q4_0_33x96 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_q4_0_33x96_asm is matvec_neon_q4_0_33x96's neon assembly; matvec_neon_q4_0_33x96 checks its arguments.
+//
+//go:noescape
+func matvec_neon_q4_0_33x96_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_q4_0_33x96 computes out = W x for groups g0..g1-1 of the 33x96 q4_0 weight (4 rows per group).
 func matvec_neon_q4_0_33x96(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_q4_0_33x96_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_q4_0_33x96", g0, g1, 9) {
+		return
+	}
+	_ = out[min(g1*4, 33)-1]
+	_ = w[g1*192-1]
+	_ = x[95]
+	_ = s[g1*12-1]
+	matvec_neon_q4_0_33x96_asm(&out[0], &w[0], &s[0], &x[0], g0, g1)
 }
 
-// matvec_neon_q4_0_64x64 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_q4_0_64x64_asm is matvec_neon_q4_0_64x64's neon assembly; matvec_neon_q4_0_64x64 checks its arguments.
+//
+//go:noescape
+func matvec_neon_q4_0_64x64_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_q4_0_64x64 computes out = W x for groups g0..g1-1 of the 64x64 q4_0 weight (4 rows per group).
 func matvec_neon_q4_0_64x64(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_q4_0_64x64_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_q4_0_64x64", g0, g1, 16) {
+		return
+	}
+	_ = out[min(g1*4, 64)-1]
+	_ = w[g1*128-1]
+	_ = x[63]
+	_ = s[g1*8-1]
+	matvec_neon_q4_0_64x64_asm(&out[0], &w[0], &s[0], &x[0], g0, g1)
 }
 
-// matvec_neon_q4_0_7x32 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_q4_0_7x32_asm is matvec_neon_q4_0_7x32's neon assembly; matvec_neon_q4_0_7x32 checks its arguments.
+//
+//go:noescape
+func matvec_neon_q4_0_7x32_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_q4_0_7x32 computes out = W x for groups g0..g1-1 of the 7x32 q4_0 weight (4 rows per group).
 func matvec_neon_q4_0_7x32(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_q4_0_7x32_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_q4_0_7x32", g0, g1, 2) {
+		return
+	}
+	_ = out[min(g1*4, 7)-1]
+	_ = w[g1*64-1]
+	_ = x[31]
+	_ = s[g1*4-1]
+	matvec_neon_q4_0_7x32_asm(&out[0], &w[0], &s[0], &x[0], g0, g1)
 }
 
-// matvec_neon_q8_0_172x64 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_q8_0_172x64_asm is matvec_neon_q8_0_172x64's neon assembly; matvec_neon_q8_0_172x64 checks its arguments.
+//
+//go:noescape
+func matvec_neon_q8_0_172x64_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_q8_0_172x64 computes out = W x for groups g0..g1-1 of the 172x64 q8_0 weight (4 rows per group).
 func matvec_neon_q8_0_172x64(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_q8_0_172x64_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_q8_0_172x64", g0, g1, 43) {
+		return
+	}
+	_ = out[min(g1*4, 172)-1]
+	_ = w[g1*256-1]
+	_ = x[63]
+	_ = s[g1*8-1]
+	matvec_neon_q8_0_172x64_asm(&out[0], &w[0], &s[0], &x[0], g0, g1)
 }
 
-// matvec_neon_q8_0_32x64 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_q8_0_32x64_asm is matvec_neon_q8_0_32x64's neon assembly; matvec_neon_q8_0_32x64 checks its arguments.
+//
+//go:noescape
+func matvec_neon_q8_0_32x64_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_q8_0_32x64 computes out = W x for groups g0..g1-1 of the 32x64 q8_0 weight (4 rows per group).
 func matvec_neon_q8_0_32x64(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_q8_0_32x64_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_q8_0_32x64", g0, g1, 8) {
+		return
+	}
+	_ = out[min(g1*4, 32)-1]
+	_ = w[g1*256-1]
+	_ = x[63]
+	_ = s[g1*8-1]
+	matvec_neon_q8_0_32x64_asm(&out[0], &w[0], &s[0], &x[0], g0, g1)
 }
 
-// matvec_neon_q8_0_33x96 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_q8_0_33x96_asm is matvec_neon_q8_0_33x96's neon assembly; matvec_neon_q8_0_33x96 checks its arguments.
+//
+//go:noescape
+func matvec_neon_q8_0_33x96_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_q8_0_33x96 computes out = W x for groups g0..g1-1 of the 33x96 q8_0 weight (4 rows per group).
 func matvec_neon_q8_0_33x96(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_q8_0_33x96_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_q8_0_33x96", g0, g1, 9) {
+		return
+	}
+	_ = out[min(g1*4, 33)-1]
+	_ = w[g1*384-1]
+	_ = x[95]
+	_ = s[g1*12-1]
+	matvec_neon_q8_0_33x96_asm(&out[0], &w[0], &s[0], &x[0], g0, g1)
 }
 
-// matvec_neon_q8_0_4096x4096 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_q8_0_4096x4096_asm is matvec_neon_q8_0_4096x4096's neon assembly; matvec_neon_q8_0_4096x4096 checks its arguments.
+//
+//go:noescape
+func matvec_neon_q8_0_4096x4096_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_q8_0_4096x4096 computes out = W x for groups g0..g1-1 of the 4096x4096 q8_0 weight (4 rows per group).
 func matvec_neon_q8_0_4096x4096(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_q8_0_4096x4096_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_q8_0_4096x4096", g0, g1, 1024) {
+		return
+	}
+	_ = out[min(g1*4, 4096)-1]
+	_ = w[g1*16384-1]
+	_ = x[4095]
+	_ = s[g1*512-1]
+	matvec_neon_q8_0_4096x4096_asm(&out[0], &w[0], &s[0], &x[0], g0, g1)
 }
 
-// matvec_neon_q8_0_512x64 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_q8_0_512x64_asm is matvec_neon_q8_0_512x64's neon assembly; matvec_neon_q8_0_512x64 checks its arguments.
+//
+//go:noescape
+func matvec_neon_q8_0_512x64_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_q8_0_512x64 computes out = W x for groups g0..g1-1 of the 512x64 q8_0 weight (4 rows per group).
 func matvec_neon_q8_0_512x64(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_q8_0_512x64_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_q8_0_512x64", g0, g1, 128) {
+		return
+	}
+	_ = out[min(g1*4, 512)-1]
+	_ = w[g1*256-1]
+	_ = x[63]
+	_ = s[g1*8-1]
+	matvec_neon_q8_0_512x64_asm(&out[0], &w[0], &s[0], &x[0], g0, g1)
 }
 
-// matvec_neon_q8_0_64x64 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_q8_0_64x64_asm is matvec_neon_q8_0_64x64's neon assembly; matvec_neon_q8_0_64x64 checks its arguments.
+//
+//go:noescape
+func matvec_neon_q8_0_64x64_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_q8_0_64x64 computes out = W x for groups g0..g1-1 of the 64x64 q8_0 weight (4 rows per group).
 func matvec_neon_q8_0_64x64(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_q8_0_64x64_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_q8_0_64x64", g0, g1, 16) {
+		return
+	}
+	_ = out[min(g1*4, 64)-1]
+	_ = w[g1*256-1]
+	_ = x[63]
+	_ = s[g1*8-1]
+	matvec_neon_q8_0_64x64_asm(&out[0], &w[0], &s[0], &x[0], g0, g1)
 }
 
-// matvec_neon_q8_0_7x32 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
+// matvec_neon_q8_0_7x32_asm is matvec_neon_q8_0_7x32's neon assembly; matvec_neon_q8_0_7x32 checks its arguments.
+//
+//go:noescape
+func matvec_neon_q8_0_7x32_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)
+
+// matvec_neon_q8_0_7x32 computes out = W x for groups g0..g1-1 of the 7x32 q8_0 weight (4 rows per group).
 func matvec_neon_q8_0_7x32(out []float32, w []byte, s []float32, x []float32, g0, g1 int) {
-	matvec_neon_q8_0_7x32_go(out, w, s, x, g0, g1)
+	if !matvecRange("matvec_neon_q8_0_7x32", g0, g1, 2) {
+		return
+	}
+	_ = out[min(g1*4, 7)-1]
+	_ = w[g1*128-1]
+	_ = x[31]
+	_ = s[g1*4-1]
+	matvec_neon_q8_0_7x32_asm(&out[0], &w[0], &s[0], &x[0], g0, g1)
 }
 
 // matvec_sse_bf16_172x64 computes out = W x for groups g0..g1-1; this GOARCH runs the pure-Go fallback.
