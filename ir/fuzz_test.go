@@ -17,6 +17,8 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add("module \"m\"\ndim n = 3\nweight @\"a\\tb\" : q8_0[n,32]\nfunc @f(%x: f32[]) -> f32[] {\n  return %x\n}\n")
 	f.Add("module \"\" // comment\nfunc @g() {\n  %c = const {value=-inf} : f32[]\n  return\n}\n")
+	// A memory plan and a weight layout, so the fuzzer starts from their syntax too.
+	f.Add("module \"p\"\nweight @w : f32[4,4] layout \"rows4\"\nfunc @f(%x: f32[seq,4]) -> f32[seq,4] {\n  %a = silu %x : f32[seq,4]\n  %b = matmul %a, @w : f32[seq,4]\n  return %b\n}\nplan @f (seq = 8) arena 256 {\n  %a at 0 size 128\n  %b at 128 size 128\n}\n")
 	f.Fuzz(func(t *testing.T, src string) {
 		m, err := Parse(src)
 		if err != nil {
