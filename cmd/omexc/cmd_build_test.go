@@ -1,0 +1,362 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// storyArgs is the bundled model as build's arguments.
+var storyArgs = []string{"build", "testdata/stories260K/stories260K.bin", "--tokenizer", "testdata/stories260K/tok512.bin"}
+
+// builds holds executables built once per test run and shared by the
+// tests (a build takes seconds), keyed by their extra build flags.
+var builds = struct {
+	sync.Mutex
+	paths map[string]string
+}{paths: map[string]string{}}
+
+// buildStory builds the bundled model with extra flags (once per flag set)
+// into the directory TestMain removes, and returns the executable's path.
+func buildStory(t *testing.T, extra ...string) string {
+	t.Helper()
+	key := strings.Join(extra, " ")
+	builds.Lock()
+	defer builds.Unlock()
+	if p, ok := builds.paths[key]; ok {
+		if p == "" {
+			t.Fatalf("the build with %q failed earlier", key)
+		}
+		return p
+	}
+	builds.paths[key] = ""
+	dir, err := os.MkdirTemp(filepath.Dir(omexcBin), "build")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "story")
+	args := append(append(append([]string{}, storyArgs...), "-o", out), extra...)
+	stdout, stderr, code := omexc(t, repoRoot(t), args...)
+	if code != 0 {
+		t.Fatalf("omexc %s: exit %d\n%s%s", strings.Join(args, " "), code, stdout, stderr)
+	}
+	builds.paths[key] = out
+	return out
+}
+
+// runExe runs a produced executable (through emu, e.g. qemu, when given)
+// in dir and returns stdout, stderr and the exit status.
+func runExe(t *testing.T, dir string, emu, path string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(path, args...)
+	if emu != "" {
+		cmd = exec.Command(emu, append([]string{path}, args...)...)
+	}
+	cmd.Dir = dir
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return out.String(), errb.String(), ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), 0
+}
+
+// goldenStory is what run.c printed for the bundled model's greedy story,
+// or, without ../shared, what omexc run --reference prints (which a test of
+// omexc run holds to run.c's output).
+func goldenStory(t *testing.T) string {
+	t.Helper()
+	root := repoRoot(t)
+	if b, err := os.ReadFile(filepath.Join(root, "..", "shared", "testdata", "golden", "stories260K.run_c.once_upon.t0.n256.txt")); err == nil {
+		return string(b)
+	}
+	t.Log("../shared not found: comparing with omexc run --reference")
+	out, stderr, code := omexc(t, root, runArgs("-p", "Once upon a time", "--temp", "0", "-n", "252", "--reference")...)
+	if code != 0 {
+		t.Fatalf("omexc run: exit %d: %s", code, stderr)
+	}
+	return out
+}
+
+var storyGreedy = []string{"-p", "Once upon a time", "-n", "252", "--temp", "0"}
+
+// TestBuildHostMatchesRunC: the host executable prints run.c's 256-position
+// greedy story byte for byte, also when it is the only file in an empty
+// directory; omexc build reports its path, size and sha256.
+func TestBuildHostMatchesRunC(t *testing.T) {
+	exePath := buildStory(t)
+	want := goldenStory(t)
+	out, stderr, code := runExe(t, t.TempDir(), "", exePath, storyGreedy...)
+	if code != 0 || out != want {
+		t.Fatalf("exit %d, stderr %q\n got %q\nwant %q", code, stderr, out, want)
+	}
+	// Alone in an empty directory, started from there with no environment.
+	alone := t.TempDir()
+	b, err := os.ReadFile(exePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(alone, "story"), b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("./story", storyGreedy...)
+	cmd.Dir, cmd.Env = alone, []string{}
+	got, err := cmd.Output()
+	if err != nil || string(got) != want {
+		t.Fatalf("copied alone: %v\n got %q", err, got)
+	}
+}
+
+// TestBuildReproducible: a second build with the same inputs and flags
+// gives the same bytes and the same reported sha256, and (with the Go build
+// cache warm) takes well under 20 s.
+func TestBuildReproducible(t *testing.T) {
+	first := buildStory(t)
+	root := repoRoot(t)
+	out := filepath.Join(t.TempDir(), "story")
+	start := time.Now()
+	stdout, stderr, code := omexc(t, root, append(append([]string{}, storyArgs...), "-o", out)...)
+	took := time.Since(start)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	a, _ := os.ReadFile(first)
+	b, _ := os.ReadFile(out)
+	if !bytes.Equal(a, b) {
+		t.Fatalf("two builds differ (%d and %d bytes)", len(a), len(b))
+	}
+	for _, want := range []string{"wrote " + out, "size   " + strconv.Itoa(len(b)) + " bytes", "sha256 "} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("build's report lacks %q:\n%s", want, stdout)
+		}
+	}
+	t.Logf("second build: %v, %d bytes", took.Round(time.Millisecond), len(b))
+	if took > 20*time.Second {
+		t.Errorf("a second build took %v, more than 20 s", took)
+	}
+}
+
+// TestBuildExecutableFlags: --version, --info and --help of a produced
+// executable, and its exit statuses for mistakes (2 usage, 11 input).
+func TestBuildExecutableFlags(t *testing.T) {
+	exePath := buildStory(t)
+	dir := t.TempDir()
+	out, _, code := runExe(t, dir, "", exePath, "--version")
+	for _, want := range []string{"compiler:     omexc " + version, "model:        stories260K", "quantization: f32", "build flags:  --target=", "model sha256: "} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("--version: exit %d, lacks %q:\n%s", code, want, out)
+		}
+	}
+	out, stderr, code := runExe(t, dir, "", exePath, "--info")
+	var info struct {
+		Plan []struct {
+			Function     string `json:"function"`
+			Instructions int    `json:"instructions"`
+		} `json:"plan"`
+		ArenaBytes, WeightBytes int64
+		Context, Vocab          int
+		Mapped                  bool `json:"weights_mapped"`
+	}
+	if err := json.Unmarshal([]byte(out), &info); err != nil || code != 0 {
+		t.Fatalf("--info: exit %d, %v: %s %s", code, err, out, stderr)
+	}
+	if len(info.Plan) != 2 || info.Plan[1].Function != "decode" || info.Plan[1].Instructions == 0 || !info.Mapped {
+		t.Errorf("--info: %s", out)
+	}
+	if !strings.Contains(out, `"arena_bytes"`) || !strings.Contains(out, `"weight_bytes": 1040128`) || !strings.Contains(out, `"context": 512`) {
+		t.Errorf("--info lacks arena, weight bytes or context: %s", out)
+	}
+	if out, _, code := runExe(t, dir, "", exePath, "--help"); code != 0 || !strings.Contains(out, "--top-k") {
+		t.Errorf("--help: exit %d: %s", code, out)
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"--no-such-flag"}, 2},
+		{[]string{"-n", "many"}, 2},
+		{[]string{"-n", "-1"}, 11},
+		{[]string{"--top-p", "3"}, 11},
+		{[]string{"-p", strings.Repeat("Once upon a time. ", 200)}, 11},
+	} {
+		if _, stderr, code := runExe(t, dir, "", exePath, c.args...); code != c.code {
+			t.Errorf("%v: exit %d, want %d: %s", c.args, code, c.code, stderr)
+		}
+	}
+}
+
+// TestBuildBadInput: build's mistakes are usage errors (2) or InputErrors
+// (11) naming the flag, and leave no executable.
+func TestBuildBadInput(t *testing.T) {
+	root := repoRoot(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "x")
+	for _, c := range []struct {
+		args []string
+		code int
+		says string
+	}{
+		{[]string{"--target", "amd64-avx3"}, 11, "--target"},
+		{[]string{"--target", "generic", "--goarch", "vax"}, 11, "vax"},
+		{[]string{"--target", "arm64-neon", "--goarch", "riscv64"}, 11, "--goarch"},
+		{[]string{"--emit", "obj"}, 11, "--emit"},
+		{[]string{"--quant", "q3_k"}, 11, "q3_k"},
+		{[]string{"--disable-pass", "nope"}, 11, "nope"},
+	} {
+		args := append(append(append([]string{}, storyArgs...), "-o", out), c.args...)
+		_, stderr, code := omexc(t, root, args...)
+		if code != c.code || !strings.Contains(stderr, c.says) {
+			t.Errorf("%v: exit %d, stderr %q; want %d mentioning %s", c.args, code, stderr, c.code, c.says)
+		}
+	}
+	if _, _, code := omexc(t, root, "build"); code != 2 {
+		t.Errorf("build without MODEL: exit %d, want 2", code)
+	}
+	if _, stderr, code := omexc(t, root, "build", "no-such-model.gguf", "-o", out); code != 11 || !strings.Contains(stderr, "no-such-model.gguf") {
+		t.Errorf("missing model: exit %d: %s", code, stderr)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("failed builds left %v", entries)
+	}
+}
+
+// TestBuildQuantMatchesRun: --quant q8_0 gives an executable that prints
+// what omexc run prints with --quant q8_0 on the same input, and says so in
+// --version; --emit=ir writes the optimized IR beside it.
+func TestBuildQuantMatchesRun(t *testing.T) {
+	exePath := buildStory(t, "--quant", "q8_0", "--emit", "ir")
+	root := repoRoot(t)
+	args := []string{"-p", "Once upon a time", "-n", "120", "--temp", "0"}
+	want, stderr, code := omexc(t, root, runArgs(append(args, "--quant", "q8_0")...)...)
+	if code != 0 {
+		t.Fatalf("omexc run: exit %d: %s", code, stderr)
+	}
+	out, stderr, code := runExe(t, t.TempDir(), "", exePath, args...)
+	if code != 0 || out != want {
+		t.Fatalf("exit %d, stderr %q\n got %q\nwant %q", code, stderr, out, want)
+	}
+	if v, _, _ := runExe(t, root, "", exePath, "--version"); !strings.Contains(v, "quantization: q8_0") {
+		t.Errorf("--version: %s", v)
+	}
+	if ir, err := os.ReadFile(exePath + ".ir"); err != nil || !strings.Contains(string(ir), "q8_0[64,64]") {
+		t.Errorf("--emit=ir: %v", err)
+	}
+}
+
+// sharedModel returns a model under ../shared/testdata/models, or skips.
+func sharedModel(t *testing.T, rel string) string {
+	t.Helper()
+	p := filepath.Join(repoRoot(t), "..", "shared", "testdata", "models", rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("shared test model not found: %v", err)
+	}
+	return p
+}
+
+// TestBuildTinyStories: the f32 safetensors checkpoint's executable
+// reproduces the Hugging Face reference's 48 greedy tokens (as text), and
+// the Q8_0 GGUF's executable prints what omexc run prints for it.
+func TestBuildTinyStories(t *testing.T) {
+	dir := sharedModel(t, "tinystories-656k")
+	root := repoRoot(t)
+	golden, err := os.ReadFile(filepath.Join(root, "..", "shared", "testdata", "golden", "tinystories-656k.pyref_hf_f32.once_upon.greedy48.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantText string
+	for _, line := range strings.Split(string(golden), "\n") {
+		if q, ok := strings.CutPrefix(line, "text "); ok {
+			wantText = unquotePython(t, q)
+		}
+	}
+	tmp := t.TempDir()
+	for _, c := range []struct{ input, out string }{{dir, "ts"}, {filepath.Join(dir, "tinystories-656k-q8_0.gguf"), "tsq8"}} {
+		if _, stderr, code := omexc(t, root, "build", c.input, "-o", filepath.Join(tmp, c.out)); code != 0 {
+			t.Fatalf("build %s: exit %d: %s", c.input, code, stderr)
+		}
+	}
+	out, stderr, code := runExe(t, tmp, "", filepath.Join(tmp, "ts"), "-p", "Once upon a time", "-n", "48", "--temp", "0", "--no-echo")
+	if code != 0 || out != wantText+"\n" {
+		t.Fatalf("f32: exit %d, stderr %q\n got %q\nwant %q", code, stderr, out, wantText)
+	}
+	args := []string{"-p", "Once upon a time", "-n", "80", "--temp", "0"}
+	want, stderr, code := omexc(t, root, append([]string{"run", filepath.Join(dir, "tinystories-656k-q8_0.gguf")}, args...)...)
+	if code != 0 {
+		t.Fatalf("omexc run: exit %d: %s", code, stderr)
+	}
+	if out, stderr, code := runExe(t, tmp, "", filepath.Join(tmp, "tsq8"), args...); code != 0 || out != want {
+		t.Fatalf("q8_0: exit %d, stderr %q\n got %q\nwant %q", code, stderr, out, want)
+	}
+}
+
+// unquotePython reads a Python repr of a str in single quotes.
+func unquotePython(t *testing.T, q string) string {
+	t.Helper()
+	inner, ok := strings.CutPrefix(strings.TrimSpace(q), "'")
+	inner, ok2 := strings.CutSuffix(inner, "'")
+	if !ok || !ok2 {
+		t.Fatalf("not a quoted string: %s", q)
+	}
+	inner = strings.ReplaceAll(strings.ReplaceAll(inner, `\'`, `'`), `"`, `\"`)
+	s, err := strconv.Unquote(`"` + inner + `"`)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return s
+}
+
+// emulator finds qemu-user for goarch (Debian's qemu-user-static names
+// both qemu-ARCH and qemu-ARCH-static), or "".
+func emulator(goarch string) string {
+	arch := map[string]string{"arm64": "aarch64", "riscv64": "riscv64"}[goarch]
+	for _, name := range []string{"qemu-" + arch, "qemu-" + arch + "-static"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// TestBuildCross: --target=arm64-neon and --target=generic --goarch=riscv64
+// build; under qemu-user, when installed, they print what the host
+// executable prints.
+func TestBuildCross(t *testing.T) {
+	host := buildStory(t)
+	want, _, _ := runExe(t, t.TempDir(), "", host, storyGreedy...)
+	for _, c := range []struct {
+		goarch string
+		flags  []string
+	}{
+		{"arm64", []string{"--target", "arm64-neon", "--goos", "linux"}},
+		{"riscv64", []string{"--target", "generic", "--goarch", "riscv64", "--goos", "linux"}},
+	} {
+		exePath := buildStory(t, c.flags...)
+		emu := emulator(c.goarch)
+		if emu == "" {
+			t.Logf("qemu for %s not installed (apt-get install qemu-user-static): built, not run", c.goarch)
+			continue
+		}
+		out, stderr, code := runExe(t, t.TempDir(), emu, exePath, storyGreedy...)
+		if code != 0 || out != want {
+			t.Fatalf("%s under %s: exit %d, stderr %q\n got %q\nwant %q", c.goarch, emu, code, stderr, out, want)
+		}
+		if v, _, _ := runExe(t, t.TempDir(), emu, exePath, "--version"); !strings.Contains(v, "(linux/"+c.goarch) {
+			t.Errorf("%s --version: %s", c.goarch, v)
+		}
+	}
+	if emulator("arm64") == "" || emulator("riscv64") == "" {
+		t.Skip("qemu-user not installed: the cross executables were built but not run (apt-get install qemu-user-static)")
+	}
+}
