@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/tensor"
 )
 
@@ -108,7 +109,7 @@ func TestQuantizedBlocks(t *testing.T) {
 // with a ModelError naming the file, and never panic.
 func TestTruncated(t *testing.T) {
 	for _, rel := range []string{"models/stories260K/stories260K.gguf", "models/tinystories-656k/tinystories-656k-q8_0.gguf"} {
-		full, err := os.ReadFile(testFile(t, rel))
+		full, err := os.ReadFile(testfiles.SharedFile(t, rel))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/omexerr"
 )
 
@@ -20,7 +21,7 @@ func FuzzParse(f *testing.F) {
 	// The real model files are too large to mutate quickly, so they seed
 	// their header (everything before the tensor data), and the smallest
 	// vocab-only file seeds whole.
-	if td := fuzzTestdata(); td != "" {
+	if td, err := testfiles.SharedPath(""); err == nil {
 		for _, rel := range []string{
 			"models/stories260K/stories260K.gguf",
 			"models/tinystories-656k/TinyStories-656K-Q8_0.alt.gguf",
@@ -59,27 +60,4 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
-}
-
-// fuzzTestdata finds the shared test data without a testing.T (the fuzz
-// seed step); "" when absent.
-func fuzzTestdata() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			td := filepath.Join(dir, "..", "shared", "testdata")
-			if _, err := os.Stat(td); err == nil {
-				return td
-			}
-			return ""
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
 }

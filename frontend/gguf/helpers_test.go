@@ -4,51 +4,17 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/omexerr"
 )
 
-// testdataDir returns ../shared/testdata beside the module root, or skips.
-func testdataDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	td := filepath.Join(dir, "..", "shared", "testdata")
-	if _, err := os.Stat(td); err != nil {
-		t.Skipf("shared test data not found at %s; these tests need the real GGUF files", td)
-	}
-	return td
-}
-
-// testFile returns the path of a file under the shared test data, or skips.
-func testFile(t testing.TB, rel string) string {
-	t.Helper()
-	p := filepath.Join(testdataDir(t), rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("test file %s is absent", p)
-	}
-	return p
-}
-
 // allGGUF lists every GGUF file in the shared test data.
 func allGGUF(t testing.TB) []string {
-	td := testdataDir(t)
+	td := testfiles.Shared(t)
 	var out []string
 	for _, pat := range []string{"models/*/*.gguf", "tokenizers/vocab-tests/*.gguf", "tokenizers/vocab-extra/*.gguf"} {
 		m, _ := filepath.Glob(filepath.Join(td, pat))

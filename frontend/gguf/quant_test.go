@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/tensor"
 )
 
@@ -53,12 +54,12 @@ func values(t testing.TB, tt *tensor.Tensor) []float32 {
 // |q*d16 - f16(x)| <= d/2 + 127*d*f16Eps (scale rounding) + amax*f16Eps
 // (the F16 side), i.e. tol = scale/2 + 2*amax*f16Eps with amax = 127*scale.
 func TestQ8MatchesF16(t *testing.T) {
-	q8, err := Open(testFile(t, "models/tinystories-656k/tinystories-656k-q8_0.gguf"))
+	q8, err := Open(testfiles.SharedFile(t, "models/tinystories-656k/tinystories-656k-q8_0.gguf"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer q8.Close()
-	f16, err := Open(testFile(t, "models/tinystories-656k/TinyStories-656K.f16.gguf"))
+	f16, err := Open(testfiles.SharedFile(t, "models/tinystories-656k/TinyStories-656K.f16.gguf"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,12 +108,12 @@ func TestQ8MatchesF16(t *testing.T) {
 // TestAltQ8SameTensors compares the two public Q8_0 conversions tensor by
 // tensor: same names, shapes, types, and bit-identical int8s and scales.
 func TestAltQ8SameTensors(t *testing.T) {
-	a, err := Open(testFile(t, "models/tinystories-656k/tinystories-656k-q8_0.gguf"))
+	a, err := Open(testfiles.SharedFile(t, "models/tinystories-656k/tinystories-656k-q8_0.gguf"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	b, err := Open(testFile(t, "models/tinystories-656k/TinyStories-656K-Q8_0.alt.gguf"))
+	b, err := Open(testfiles.SharedFile(t, "models/tinystories-656k/TinyStories-656K-Q8_0.alt.gguf"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/runtime/model"
 	"github.com/omex-dev/omex/runtime/tokenizer"
 	"github.com/omex-dev/omex/tensor"
@@ -55,7 +56,7 @@ func TestOpenAllTestdata(t *testing.T) {
 // vocab files state and llama.cpp's defaults.
 func TestTokenizerSpecs(t *testing.T) {
 	open := func(rel string) tokenizer.Spec {
-		g, err := Open(testFile(t, rel))
+		g, err := Open(testfiles.SharedFile(t, rel))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +131,7 @@ func specFlags(s tokenizer.Spec) map[string]any {
 
 // TestModelConfigs checks the hyperparameters against MANIFEST.md.
 func TestModelConfigs(t *testing.T) {
-	g, err := Open(testFile(t, "models/stories260K/stories260K.gguf"))
+	g, err := Open(testfiles.SharedFile(t, "models/stories260K/stories260K.gguf"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +151,7 @@ func TestModelConfigs(t *testing.T) {
 	}
 
 	for _, f := range []string{"TinyStories-656K.f16.gguf", "tinystories-656k-q8_0.gguf", "TinyStories-656K-Q8_0.alt.gguf"} {
-		g, err := Open(testFile(t, "models/tinystories-656k/"+f))
+		g, err := Open(testfiles.SharedFile(t, "models/tinystories-656k/"+f))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -169,7 +170,7 @@ func TestModelConfigs(t *testing.T) {
 // TestStoriesOutputIsEmbedding confirms MANIFEST's "classifier shared with
 // the embedding" for the GGUF copy: output.weight is token_embd's bytes.
 func TestStoriesOutputIsEmbedding(t *testing.T) {
-	g, err := Open(testFile(t, "models/stories260K/stories260K.gguf"))
+	g, err := Open(testfiles.SharedFile(t, "models/stories260K/stories260K.gguf"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/omexerr"
 	"github.com/omex-dev/omex/runtime/model"
 )
@@ -172,7 +173,7 @@ func FuzzConfig(f *testing.F) {
 		data, _ := json.Marshal(cfg)
 		f.Add(data)
 	}
-	if real, err := os.ReadFile(filepath.Join(testdataDir(f), "models", "tinystories-656k", "config.json")); err == nil {
+	if real, err := os.ReadFile(filepath.Join(testfiles.Shared(f), "models", "tinystories-656k", "config.json")); err == nil {
 		f.Add(real)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

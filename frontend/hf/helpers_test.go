@@ -14,30 +14,6 @@ import (
 	"github.com/omex-dev/omex/omexerr"
 )
 
-// testdataDir finds ../shared/testdata next to the module root, or skips.
-func testdataDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	td := filepath.Join(dir, "..", "shared", "testdata")
-	if _, err := os.Stat(td); err != nil {
-		t.Skipf("shared test data not found at %s: %v", td, err)
-	}
-	return td
-}
-
 // smallConfig is a tiny Llama config.json as a map tests can edit.
 func smallConfig() map[string]any {
 	return map[string]any{

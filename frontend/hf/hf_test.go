@@ -8,12 +8,13 @@ import (
 	"testing"
 
 	"github.com/omex-dev/omex/frontend/safetensors"
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/runtime/model"
 	"github.com/omex-dev/omex/tensor"
 )
 
 func TestTinyStories(t *testing.T) {
-	dir := filepath.Join(testdataDir(t), "models", "tinystories-656k")
+	dir := filepath.Join(testfiles.Shared(t), "models", "tinystories-656k")
 	m, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -5,12 +5,13 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/omexerr"
 	"github.com/omex-dev/omex/runtime/tokenizer"
 )
 
 func TestTinyStoriesTokenizer(t *testing.T) {
-	m, err := Open(filepath.Join(testdataDir(t), "models", "tinystories-656k"))
+	m, err := Open(filepath.Join(testfiles.Shared(t), "models", "tinystories-656k"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +35,7 @@ func TestTinyStoriesTokenizer(t *testing.T) {
 // and the given generation_config.json (none when empty).
 func tokDir(t *testing.T, cfg map[string]any, genConfig string) string {
 	t.Helper()
-	src := filepath.Join(testdataDir(t), "models", "tinystories-656k")
+	src := filepath.Join(testfiles.Shared(t), "models", "tinystories-656k")
 	dir := writeDir(t, cfg, checkpoint(cfg, "F32", false), nil)
 	for _, name := range []string{"tokenizer.json", "tokenizer_config.json"} {
 		data, err := os.ReadFile(filepath.Join(src, name))

@@ -10,36 +10,13 @@ import (
 
 	"github.com/omex-dev/omex/compile"
 	"github.com/omex-dev/omex/frontend"
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/passes"
 	"github.com/omex-dev/omex/runtime/generate"
 	"github.com/omex-dev/omex/runtime/model"
 	"github.com/omex-dev/omex/runtime/sample"
 	"github.com/omex-dev/omex/runtime/tokenizer"
 )
-
-// sharedTestdata finds ../shared/testdata beside the repository, or skips.
-func sharedTestdata(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	td := filepath.Join(dir, "..", "shared", "testdata")
-	if _, err := os.Stat(td); err != nil {
-		t.Skipf("shared test data not found at %s (put the shared folder beside the checkout)", td)
-	}
-	return td
-}
 
 // The two ways a model runs: the reference runtime, and the IR path (the
 // lowered module after the full default pass pipeline, on the
@@ -141,7 +118,7 @@ func leadingAgreement(a, b []int) int {
 // TestStories260KGoldens: llama2.c's run.c output for stories260K, from the
 // checkpoint, the GGUF and packages imported from each.
 func TestStories260KGoldens(t *testing.T) {
-	td := sharedTestdata(t)
+	td := testfiles.Shared(t)
 	dir := filepath.Join(td, "models", "stories260K")
 	tok := filepath.Join(dir, "tok512.bin")
 	golden := readIDs(t, filepath.Join(td, "golden", "stories260K.run_c.once_upon.t0.n256.ids.txt"))
@@ -181,7 +158,7 @@ func TestStories260KGoldens(t *testing.T) {
 // llama.cpp on the F16 GGUF, from the safetensors directory, the GGUF and
 // packages imported from each.
 func TestTinyStoriesGoldens(t *testing.T) {
-	td := sharedTestdata(t)
+	td := testfiles.Shared(t)
 	dir := filepath.Join(td, "models", "tinystories-656k")
 	ref := readText(t, filepath.Join(td, "golden", "tinystories-656k.pyref_hf_f32.once_upon.greedy48.txt"))
 	lines := strings.Split(ref, "\n")
@@ -221,7 +198,7 @@ func TestTinyStoriesGoldens(t *testing.T) {
 // part after a while; the test asserts coherence (a long common prefix with
 // the reference) and logs the numbers.
 func TestQ8Agreement(t *testing.T) {
-	td := sharedTestdata(t)
+	td := testfiles.Shared(t)
 	tsDir := filepath.Join(td, "models", "tinystories-656k")
 	for _, name := range []string{"tinystories-656k-q8_0.gguf", "TinyStories-656K-Q8_0.alt.gguf"} {
 		src := openT(t, filepath.Join(tsDir, name), "")

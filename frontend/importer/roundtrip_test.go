@@ -5,13 +5,15 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/omex-dev/omex/internal/testfiles"
 )
 
 // TestImportRoundTripBitIdentical imports every real model input and checks
 // that each stored tensor reads back from the package with the same dtype,
 // shape, data bytes and scales as the source gave, and that Verify passes.
 func TestImportRoundTripBitIdentical(t *testing.T) {
-	td := sharedTestdata(t)
+	td := testfiles.Shared(t)
 	s := filepath.Join(td, "models", "stories260K")
 	ts := filepath.Join(td, "models", "tinystories-656k")
 	for _, c := range []struct{ path, tok string }{

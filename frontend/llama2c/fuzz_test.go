@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/omexerr"
 )
 
@@ -27,9 +27,9 @@ func FuzzParse(f *testing.F) {
 	// The real checkpoints' headers and first weights, when the shared test
 	// data is here. Whole files (0.3 and 1 MB) stall the fuzzer: it spends
 	// its time minimizing them; the corruption tests cover them whole.
-	if dir, err := os.Getwd(); err == nil {
-		for _, name := range []string{"stories260K.bin", "stories260K_q80.bin"} {
-			if b, err := os.ReadFile(filepath.Join(dir, "..", "..", "..", "shared", "testdata", "models", "stories260K", name)); err == nil {
+	for _, name := range []string{"stories260K.bin", "stories260K_q80.bin"} {
+		if p, err := testfiles.SharedPath("models/stories260K/" + name); err == nil {
+			if b, err := os.ReadFile(p); err == nil {
 				f.Add(b[:min(len(b), 1024)])
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/runtime/tokenizer"
 )
 
@@ -13,25 +14,7 @@ import (
 // test when ../shared/testdata is not beside the repository.
 func storiesDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory, so no ../shared/testdata to find")
-		}
-		dir = parent
-	}
-	models := filepath.Join(dir, "..", "shared", "testdata", "models", "stories260K")
-	if _, err := os.Stat(models); err != nil {
-		t.Skipf("shared test data not found at %s (it lives beside the repository): %v", models, err)
-	}
-	return models
+	return testfiles.SharedFile(t, "models/stories260K")
 }
 
 // readShared returns the bytes of a stories260K test file.

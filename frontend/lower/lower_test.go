@@ -3,7 +3,6 @@ package lower_test
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,36 +10,13 @@ import (
 	"github.com/omex-dev/omex/frontend"
 	"github.com/omex-dev/omex/frontend/importer"
 	"github.com/omex-dev/omex/frontend/lower"
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/ir"
 	"github.com/omex-dev/omex/omexerr"
 	"github.com/omex-dev/omex/runtime/model"
 	"github.com/omex-dev/omex/runtime/tokenizer"
 	"github.com/omex-dev/omex/tensor"
 )
-
-// sharedTestdata finds ../shared/testdata beside the repository, or skips.
-func sharedTestdata(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	td := filepath.Join(dir, "..", "shared", "testdata")
-	if _, err := os.Stat(td); err != nil {
-		t.Skipf("shared test data not found at %s (put the shared folder beside the checkout)", td)
-	}
-	return td
-}
 
 func openT(t *testing.T, path, tok string) frontend.Source {
 	t.Helper()
@@ -175,7 +151,7 @@ func importT(t *testing.T, src frontend.Source) frontend.Source {
 // from each, and checks the modules verify, round-trip through the text form
 // and have the structure the configuration implies.
 func TestLowerRealModels(t *testing.T) {
-	td := sharedTestdata(t)
+	td := testfiles.Shared(t)
 	s260 := filepath.Join(td, "models", "stories260K")
 	tiny := filepath.Join(td, "models", "tinystories-656k")
 	for _, c := range []struct{ name, path, tok string }{

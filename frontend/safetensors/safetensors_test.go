@@ -4,39 +4,15 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/omexerr"
 	"github.com/omex-dev/omex/tensor"
 )
-
-// testdataDir finds ../shared/testdata next to the module root, or skips.
-func testdataDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	td := filepath.Join(dir, "..", "shared", "testdata")
-	if _, err := os.Stat(td); err != nil {
-		t.Skipf("shared test data not found at %s: %v", td, err)
-	}
-	return td
-}
 
 func f32Bytes(vals ...float32) []byte {
 	b := make([]byte, 4*len(vals))
@@ -115,7 +91,7 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestRealFile(t *testing.T) {
-	path := filepath.Join(testdataDir(t), "models", "tinystories-656k", "model.safetensors")
+	path := filepath.Join(testfiles.Shared(t), "models", "tinystories-656k", "model.safetensors")
 	f, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
