@@ -360,3 +360,58 @@ func TestBuildCross(t *testing.T) {
 		t.Skip("qemu-user not installed: the cross executables were built but not run (apt-get install qemu-user-static)")
 	}
 }
+
+// TestReadmeBuildDemo runs the README's first command: build the bundled
+// model for this machine, then run the executable it wrote.
+func TestReadmeBuildDemo(t *testing.T) {
+	root := repoRoot(t)
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "# 1.")
+	lines := strings.SplitN(rest, "\n", 3)
+	if !ok || len(lines) < 2 {
+		t.Fatal("the README has no first command")
+	}
+	build, run, ok := strings.Cut(lines[1], " && ")
+	buildArgs, exeArgs := shellWords(t, build), shellWords(t, run)
+	if !ok || len(buildArgs) < 4 || strings.Join(buildArgs[:4], " ") != "go run ./cmd/omexc build" || len(exeArgs) == 0 {
+		t.Fatalf("the README's first command is not `go run ./cmd/omexc build ... && ./EXE ...`: %q", lines[1])
+	}
+	// Write the executable to a temporary directory instead of the checkout.
+	args := buildArgs[3:]
+	dir := t.TempDir()
+	for i := range args {
+		if args[i] == "-o" && i+1 < len(args) && "./"+args[i+1] == exeArgs[0] {
+			args[i+1] = filepath.Join(dir, args[i+1])
+		}
+	}
+	if _, stderr, code := omexc(t, root, args...); code != 0 {
+		t.Fatalf("%v: exit %d: %s", args, code, stderr)
+	}
+	out, stderr, code := runExe(t, dir, "", filepath.Join(dir, strings.TrimPrefix(exeArgs[0], "./")), exeArgs[1:]...)
+	if code != 0 || !strings.HasPrefix(out, "Once upon a time, there was a little girl named Lily.") {
+		t.Fatalf("%v: exit %d: %q %s", exeArgs, code, out, stderr)
+	}
+}
+
+// shellWords splits a command line at spaces, keeping double-quoted words
+// whole (all the README's commands need).
+func shellWords(t *testing.T, s string) []string {
+	t.Helper()
+	var words []string
+	for s = strings.TrimSpace(s); s != ""; s = strings.TrimSpace(s) {
+		if s[0] == '"' {
+			end := strings.IndexByte(s[1:], '"')
+			if end < 0 {
+				t.Fatalf("unbalanced quote in %q", s)
+			}
+			words, s = append(words, s[1:end+1]), s[end+2:]
+			continue
+		}
+		w, rest, _ := strings.Cut(s, " ")
+		words, s = append(words, w), rest
+	}
+	return words
+}
