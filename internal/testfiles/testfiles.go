@@ -48,7 +48,8 @@ func SharedFile(tb testing.TB, rel string) string {
 }
 
 // SharedPath is SharedFile without a test to skip: for fuzz seeds, which
-// are optional, it returns an error when the file is absent.
+// are optional, it returns an error when the file is absent. rel "" names
+// the shared folder itself.
 func SharedPath(rel string) (string, error) {
 	root, err := repoRoot()
 	if err != nil {
@@ -59,6 +60,21 @@ func SharedPath(rel string) (string, error) {
 		return "", err
 	}
 	return p, nil
+}
+
+// OptionalFile returns the bytes of a shared test file, or nil when it is
+// absent or unreadable: for fuzz seeds, which still run on synthetic
+// inputs without the shared data.
+func OptionalFile(rel string) []byte {
+	p, err := SharedPath(rel)
+	if err != nil {
+		return nil
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // ReadIDs reads a golden token id file: decimal ids separated by white

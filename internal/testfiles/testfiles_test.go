@@ -48,3 +48,16 @@ func TestReadIDs(t *testing.T) {
 		t.Fatalf("ReadIDs = %v, want %v", got, want)
 	}
 }
+
+func TestOptionalFile(t *testing.T) {
+	if b := OptionalFile("no/such/file.bin"); b != nil {
+		t.Fatalf("OptionalFile of a missing file = %d bytes", len(b))
+	}
+	want, err := os.ReadFile(SharedFile(t, "MANIFEST.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := OptionalFile("MANIFEST.md"); string(got) != string(want) || len(got) == 0 {
+		t.Fatalf("OptionalFile(MANIFEST.md) = %d bytes, want %d", len(got), len(want))
+	}
+}

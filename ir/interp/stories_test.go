@@ -2,23 +2,21 @@ package interp_test
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/omex-dev/omex/frontend"
 	"github.com/omex-dev/omex/frontend/importer"
 	"github.com/omex-dev/omex/frontend/lower"
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/ir/interp"
 	"github.com/omex-dev/omex/runtime/model"
 )
 
 // openStories opens the fp32 stories260K checkpoint with its tokenizer.
 func openStories(t testing.TB) frontend.Source {
-	dir := filepath.Join(testdata(t), "models", "stories260K")
+	dir := filepath.Join(testfiles.Shared(t), "models", "stories260K")
 	src, err := importer.Open(filepath.Join(dir, "stories260K.bin"), importer.OpenOptions{Tokenizer: filepath.Join(dir, "tok512.bin")})
 	if err != nil {
 		t.Fatal(err)
@@ -29,19 +27,7 @@ func openStories(t testing.TB) frontend.Source {
 
 // goldenIDs reads run.c's greedy "Once upon a time" ids (positions 1..256).
 func goldenIDs(t testing.TB) []int {
-	b, err := os.ReadFile(filepath.Join(testdata(t), "golden", "stories260K.run_c.once_upon.t0.n256.ids.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []int
-	for _, f := range strings.Fields(string(b)) {
-		id, err := strconv.Atoi(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
-	return ids
+	return testfiles.ReadIDs(t, filepath.Join(testfiles.Shared(t), "golden", "stories260K.run_c.once_upon.t0.n256.ids.txt"))
 }
 
 // lowered is stories260K lowered to IR and ready to run, with the

@@ -2,13 +2,13 @@ package generate
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/omex-dev/omex/frontend/llama2c"
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/omexerr"
 	"github.com/omex-dev/omex/runtime/model"
 	"github.com/omex-dev/omex/runtime/sample"
@@ -18,20 +18,7 @@ import (
 // stories260K opens the demo model bundled in the repository's testdata.
 func stories260K(t *testing.T) (*model.Model, *tokenizer.Tokenizer) {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skip("no go.mod above the test directory")
-		}
-		dir = filepath.Dir(dir)
-	}
-	td := filepath.Join(dir, "testdata", "stories260K")
+	td := filepath.Join(testfiles.RepoRoot(t), "testdata", "stories260K")
 	src, err := llama2c.Open(filepath.Join(td, "stories260K.bin"), filepath.Join(td, "tok512.bin"))
 	if err != nil {
 		t.Fatal(err)

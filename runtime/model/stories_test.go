@@ -1,43 +1,18 @@
 package model_test
 
 import (
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/omex-dev/omex/frontend/gguf"
 	"github.com/omex-dev/omex/frontend/llama2c"
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/runtime/model"
 )
 
-// testdata returns ../shared/testdata beside the module root, or skips.
-func testdata(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	td := filepath.Join(dir, "..", "shared", "testdata")
-	if _, err := os.Stat(td); err != nil {
-		t.Skipf("shared test data not found at %s: the stories260K golden tests need it", td)
-	}
-	return td
-}
-
 // loadStories opens a stories260K checkpoint (fp32 or q80) as a Model.
 func loadStories(t testing.TB, file string) *model.Model {
-	td := testdata(t)
+	td := testfiles.Shared(t)
 	dir := filepath.Join(td, "models", "stories260K")
 	src, err := llama2c.Open(filepath.Join(dir, file), filepath.Join(dir, "tok512.bin"))
 	if err != nil {
@@ -53,19 +28,7 @@ func loadStories(t testing.TB, file string) *model.Model {
 
 // goldenIDs reads run.c's greedy "Once upon a time" ids (positions 1..256).
 func goldenIDs(t testing.TB) []int {
-	b, err := os.ReadFile(filepath.Join(testdata(t), "golden", "stories260K.run_c.once_upon.t0.n256.ids.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []int
-	for _, f := range strings.Fields(string(b)) {
-		id, err := strconv.Atoi(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
-	return ids
+	return testfiles.ReadIDs(t, filepath.Join(testfiles.Shared(t), "golden", "stories260K.run_c.once_upon.t0.n256.ids.txt"))
 }
 
 // greedy feeds BOS then the prompt and decodes greedily as run.c does: the
@@ -157,7 +120,7 @@ func BenchmarkForward(b *testing.B) {
 // explicit output.weight, llama.cpp's tensor layout): it must give run.c's
 // ids too.
 func TestStories260KGGUF(t *testing.T) {
-	src, err := gguf.Open(filepath.Join(testdata(t), "models", "stories260K", "stories260K.gguf"))
+	src, err := gguf.Open(filepath.Join(testfiles.Shared(t), "models", "stories260K", "stories260K.gguf"))
 	if err != nil {
 		t.Fatal(err)
 	}

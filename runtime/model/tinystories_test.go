@@ -9,13 +9,14 @@ import (
 
 	"github.com/omex-dev/omex/frontend/gguf"
 	"github.com/omex-dev/omex/frontend/hf"
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/runtime/model"
 )
 
 // hfReference reads the prompt ids (BOS first) and the 48 greedy ids that
 // an f32 Hugging Face-convention forward pass produced for TinyStories-656K.
 func hfReference(t *testing.T) (prompt, want []int) {
-	b, err := os.ReadFile(filepath.Join(testdata(t), "golden", "tinystories-656k.pyref_hf_f32.once_upon.greedy48.txt"))
+	b, err := os.ReadFile(filepath.Join(testfiles.Shared(t), "golden", "tinystories-656k.pyref_hf_f32.once_upon.greedy48.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +59,7 @@ func decodeTiny(t *testing.T, m *model.Model, prompt, want []int) ([]int, int) {
 // the f32 Hugging Face reference's 48 greedy ids.
 func TestTinyStories656KHalfSplit(t *testing.T) {
 	prompt, want := hfReference(t)
-	src, err := hf.Open(filepath.Join(testdata(t), "models", "tinystories-656k"))
+	src, err := hf.Open(filepath.Join(testfiles.Shared(t), "models", "tinystories-656k"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +92,7 @@ func TestTinyStories656KGGUF(t *testing.T) {
 		{"TinyStories-656K.f16.gguf", 40},
 		{"tinystories-656k-q8_0.gguf", 5},
 	} {
-		src, err := gguf.Open(filepath.Join(testdata(t), "models", "tinystories-656k", tc.file))
+		src, err := gguf.Open(filepath.Join(testfiles.Shared(t), "models", "tinystories-656k", tc.file))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/omex-dev/omex/internal/testfiles"
 )
 
 func TestByteLevelAlphabet(t *testing.T) {
@@ -34,7 +36,7 @@ func TestByteLevelAlphabet(t *testing.T) {
 // TestVocabGPT2FromVocabMerges runs llama.cpp's GPT-2 conformance cases on
 // OpenAI's vocab.json + merges.txt.
 func TestVocabGPT2FromVocabMerges(t *testing.T) {
-	spec, err := LoadVocabMerges(sharedTestdata(t, "tokenizers/gpt2/vocab.json"), sharedTestdata(t, "tokenizers/gpt2/merges.txt"))
+	spec, err := LoadVocabMerges(testfiles.SharedFile(t, "tokenizers/gpt2/vocab.json"), testfiles.SharedFile(t, "tokenizers/gpt2/merges.txt"))
 	tok := mustTokenizer(t, spec, err)
 	if spec.BOS != 50256 || spec.EOS != 50256 || len(spec.Tokens) != 50257 || len(spec.Merges) != 50000 {
 		t.Errorf("BOS %d EOS %d tokens %d merges %d", spec.BOS, spec.EOS, len(spec.Tokens), len(spec.Merges))
@@ -44,14 +46,14 @@ func TestVocabGPT2FromVocabMerges(t *testing.T) {
 
 // TestVocabLlamaBPEFromTiktoken runs the Llama 3 cases on the tiktoken file.
 func TestVocabLlamaBPEFromTiktoken(t *testing.T) {
-	spec, err := LoadTiktoken(sharedTestdata(t, "tokenizers/llama3/tokenizer.model"))
+	spec, err := LoadTiktoken(testfiles.SharedFile(t, "tokenizers/llama3/tokenizer.model"))
 	tok := mustTokenizer(t, spec, err)
 	runVocabCases(t, tok, "ggml-vocab-llama-bpe.gguf", true)
 }
 
 // TestVocabQwen2FromVocabMerges runs the Qwen2 cases on Qwen2's files.
 func TestVocabQwen2FromVocabMerges(t *testing.T) {
-	spec, err := LoadVocabMerges(sharedTestdata(t, "tokenizers/qwen2/vocab.json"), sharedTestdata(t, "tokenizers/qwen2/merges.txt"))
+	spec, err := LoadVocabMerges(testfiles.SharedFile(t, "tokenizers/qwen2/vocab.json"), testfiles.SharedFile(t, "tokenizers/qwen2/merges.txt"))
 	spec.Pre = "qwen2"
 	runVocabCases(t, mustTokenizer(t, spec, err), "ggml-vocab-qwen2.gguf", true)
 }
@@ -64,8 +66,8 @@ var (
 
 // gpt2Tokenizer loads GPT-2's vocab.json + merges.txt once per test binary.
 func gpt2Tokenizer(t testing.TB) *Tokenizer {
-	vocab := sharedTestdata(t, "tokenizers/gpt2/vocab.json")
-	merges := sharedTestdata(t, "tokenizers/gpt2/merges.txt")
+	vocab := testfiles.SharedFile(t, "tokenizers/gpt2/vocab.json")
+	merges := testfiles.SharedFile(t, "tokenizers/gpt2/merges.txt")
 	gpt2Once.Do(func() {
 		var spec Spec
 		if spec, gpt2Err = LoadVocabMerges(vocab, merges); gpt2Err == nil {

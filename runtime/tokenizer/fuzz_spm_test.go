@@ -4,24 +4,11 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math"
-	"os"
 	"strings"
 	"testing"
-)
 
-// seedFile returns a shared test file's bytes for a fuzz seed, or nil when
-// the shared data is absent (the synthetic seeds still run).
-func seedFile(rel string) []byte {
-	p, err := sharedTestdataPath(rel)
-	if err != nil {
-		return nil
-	}
-	data, err := os.ReadFile(p)
-	if err != nil {
-		return nil
-	}
-	return data
-}
+	"github.com/omex-dev/omex/internal/testfiles"
+)
 
 // exercise builds a tokenizer from a parsed spec and runs it on a few
 // strings: whatever a loader accepts must not make the tokenizer panic.
@@ -42,7 +29,7 @@ func exercise(t *testing.T, spec Spec) {
 }
 
 func FuzzParseLlama2cBin(f *testing.F) {
-	if real := seedFile("models/stories260K/tok512.bin"); real != nil {
+	if real := testfiles.OptionalFile("models/stories260K/tok512.bin"); real != nil {
 		f.Add(real, 512)
 		f.Add(real[:len(real)/2], 0)
 	}
@@ -61,7 +48,7 @@ func FuzzParseLlama2cBin(f *testing.F) {
 }
 
 func FuzzParseHFJSON(f *testing.F) {
-	if real := trimmedHFJSON(seedFile("models/tinystories-656k/tokenizer.json"), 300); real != nil {
+	if real := trimmedHFJSON(testfiles.OptionalFile("models/tinystories-656k/tokenizer.json"), 300); real != nil {
 		f.Add(real)
 	}
 	f.Add([]byte(`{"added_tokens":[{"id":3,"content":"<s>","special":true}],
@@ -179,7 +166,7 @@ func FuzzParseSentencePieceModel(f *testing.F) {
 	f.Add(protoModel([]string{"<unk>", "<s>", "</s>", "▁", "a", "▁a", "<0x41>"}, []float32{0, 0, 0, -1, -2, -3, 0},
 		[]int32{TypeUnknown, TypeControl, TypeControl, TypeNormal, TypeNormal, TypeNormal, TypeByte}, 2))
 	f.Add(protoModel([]string{"x"}, []float32{0}, []int32{TypeUserDefined}, 1))
-	if real := seedFile("tokenizers/llama2-tokenizer.model"); real != nil {
+	if real := testfiles.OptionalFile("tokenizers/llama2-tokenizer.model"); real != nil {
 		f.Add(real[:4096]) // the start of the real file: pieces, then a cut
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -196,7 +183,7 @@ func FuzzParseSentencePieceModel(f *testing.F) {
 // back, except that a literal "▁" in the input decodes as a space (it is
 // SentencePiece's own space mark; sentencepiece loses it the same way).
 func FuzzSPMEncode(f *testing.F) {
-	spec, err := LoadSentencePieceModel(sharedTestdata(f, "tokenizers/llama2-tokenizer.model"))
+	spec, err := LoadSentencePieceModel(testfiles.SharedFile(f, "tokenizers/llama2-tokenizer.model"))
 	tok := mustTokenizer(f, spec, err)
 	for _, s := range []string{"", " ", "Hello world", "  \t\n x", "🦙 我想在 កាន់", "\xf0abc\xff", "<s></s><unk>", "333333"} {
 		f.Add(s)
@@ -219,7 +206,7 @@ func FuzzSPMEncode(f *testing.F) {
 }
 
 func TestTrimmedHFJSONSeedParses(t *testing.T) {
-	data := trimmedHFJSON(seedFile("models/tinystories-656k/tokenizer.json"), 300)
+	data := trimmedHFJSON(testfiles.OptionalFile("models/tinystories-656k/tokenizer.json"), 300)
 	if data == nil {
 		t.Skip("TinyStories tokenizer.json not available")
 	}

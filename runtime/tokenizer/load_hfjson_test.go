@@ -4,11 +4,12 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/omexerr"
 )
 
 func TestHFJSONTinyStoriesGolden(t *testing.T) {
-	spec, err := LoadHFJSON(sharedTestdata(t, "models/tinystories-656k/tokenizer.json"))
+	spec, err := LoadHFJSON(testfiles.SharedFile(t, "models/tinystories-656k/tokenizer.json"))
 	tok := mustTokenizer(t, spec, err)
 	if spec.Kind != SPM || !spec.AddSpacePrefix || !spec.ByteFallback || len(spec.Merges) == 0 {
 		t.Fatalf("spec: kind %s prefix %v fallback %v merges %d", spec.Kind, spec.AddSpacePrefix, spec.ByteFallback, len(spec.Merges))
@@ -37,7 +38,7 @@ func TestVocabLlamaSPMFromCodeLlamaJSON(t *testing.T) {
 
 // loadSharedHFJSON loads a tokenizer.json from the shared test data.
 func loadSharedHFJSON(t *testing.T, rel string) (Spec, error) {
-	return LoadHFJSON(sharedTestdata(t, rel))
+	return LoadHFJSON(testfiles.SharedFile(t, rel))
 }
 
 func TestHFJSONGPT2(t *testing.T) {

@@ -4,15 +4,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/omexerr"
 )
 
 func TestSentencePieceModelMatchesLlama2cExport(t *testing.T) {
-	model, err := LoadSentencePieceModel(sharedTestdata(t, "tokenizers/llama2-tokenizer.model"))
+	model, err := LoadSentencePieceModel(testfiles.SharedFile(t, "tokenizers/llama2-tokenizer.model"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin, err := LoadLlama2cBin(sharedTestdata(t, "tokenizers/llama2-tokenizer.bin"), 0)
+	bin, err := LoadLlama2cBin(testfiles.SharedFile(t, "tokenizers/llama2-tokenizer.bin"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +34,7 @@ func TestSentencePieceModelMatchesLlama2cExport(t *testing.T) {
 }
 
 func TestSentencePieceModelRejectsTiktoken(t *testing.T) {
-	_, err := LoadSentencePieceModel(sharedTestdata(t, "tokenizers/llama3/tokenizer.model"))
+	_, err := LoadSentencePieceModel(testfiles.SharedFile(t, "tokenizers/llama3/tokenizer.model"))
 	if err == nil || omexerr.CategoryOf(err) != omexerr.Model || !strings.Contains(err.Error(), "tiktoken") {
 		t.Fatalf("want a ModelError naming tiktoken, got %v", err)
 	}

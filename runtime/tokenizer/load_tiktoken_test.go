@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/omexerr"
 )
 
@@ -73,7 +74,7 @@ func TestParseTiktokenErrors(t *testing.T) {
 
 // TestLoadTiktokenLlama3 checks the Llama 3 file and its config's specials.
 func TestLoadTiktokenLlama3(t *testing.T) {
-	spec, err := LoadTiktoken(sharedTestdata(t, "tokenizers/llama3/tokenizer.model"))
+	spec, err := LoadTiktoken(testfiles.SharedFile(t, "tokenizers/llama3/tokenizer.model"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +87,7 @@ func TestLoadTiktokenLlama3(t *testing.T) {
 		t.Errorf("BOS %d EOS %d AddBOS %v", spec.BOS, spec.EOS, spec.AddBOS)
 	}
 	// Without the config, Llama 3's own list gives the same tokens.
-	raw := optionalTestdata("tokenizers/llama3/tokenizer.model")
+	raw := testfiles.OptionalFile("tokenizers/llama3/tokenizer.model")
 	bare, err := ParseTiktoken(raw, "tokenizer.model")
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +107,7 @@ func TestLoadTiktokenLlama3(t *testing.T) {
 func FuzzParseTiktoken(f *testing.F) {
 	f.Add([]byte(tiktokenLines("a", "b", "ab", " ", " a")))
 	f.Add([]byte("IQ== 0\r\nIg== 2\n\nIw== 1"))
-	if b := optionalTestdata("tokenizers/llama3/tokenizer.model"); b != nil {
+	if b := testfiles.OptionalFile("tokenizers/llama3/tokenizer.model"); b != nil {
 		f.Add(b[:2000])
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -1,12 +1,11 @@
 package tokenizer
 
 import (
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/omexerr"
 )
 
@@ -75,7 +74,7 @@ func FuzzParseVocabMerges(f *testing.F) {
 	f.Add([]byte(tinyVocab), []byte(tinyMerges))
 	f.Add([]byte(`{"a": 0, "b": 2}`), []byte("a b"))
 	f.Add([]byte(`{"\u0120": 0}`), []byte("\r\n\r\n"))
-	if v, m := optionalTestdata("tokenizers/gpt2/vocab.json"), optionalTestdata("tokenizers/gpt2/merges.txt"); v != nil && m != nil {
+	if v, m := testfiles.OptionalFile("tokenizers/gpt2/vocab.json"), testfiles.OptionalFile("tokenizers/gpt2/merges.txt"); v != nil && m != nil {
 		f.Add(v[:min(len(v), 4000)], m[:min(len(m), 4000)])
 	}
 	f.Fuzz(func(t *testing.T, vocab, merges []byte) {
@@ -97,28 +96,4 @@ func FuzzParseVocabMerges(f *testing.F) {
 			tok.impl.piece(id)
 		}
 	})
-}
-
-// optionalTestdata reads a file under the shared test data folder for use
-// as a fuzz seed, or returns nil when it is not there.
-func optionalTestdata(rel string) []byte {
-	dir, err := os.Getwd()
-	if err != nil {
-		return nil
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return nil
-		}
-		dir = parent
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "..", "shared", "testdata", rel))
-	if err != nil {
-		return nil
-	}
-	return b
 }

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/omex-dev/omex/internal/testfiles"
 )
 
 func splitWith(t *testing.T, spec Spec, text string) []string {
@@ -68,7 +70,7 @@ func TestEveryPreTokenizerKeepsText(t *testing.T) {
 // TestEveryPreTokenizerOnConformanceText does the same with llama.cpp's
 // conformance text.
 func TestEveryPreTokenizerOnConformanceText(t *testing.T) {
-	b, err := os.ReadFile(sharedTestdata(t, "tokenizers/vocab-tests/ggml-vocab-gpt-2.gguf.inp"))
+	b, err := os.ReadFile(testfiles.SharedFile(t, "tokenizers/vocab-tests/ggml-vocab-gpt-2.gguf.inp"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,48 +1,12 @@
 package tokenizer
 
 import (
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/omex-dev/omex/internal/testfiles"
 )
-
-// sharedTestdata returns the path of a file under the shared test data
-// folder (../shared/testdata from the repository root), skipping the test
-// when the folder or the file is absent.
-func sharedTestdata(t testing.TB, rel string) string {
-	t.Helper()
-	p, err := sharedTestdataPath(rel)
-	if err != nil {
-		t.Skipf("shared test data %s is absent: %v", rel, err)
-	}
-	return p
-}
-
-// sharedTestdataPath locates a shared test file: it walks up from the test
-// directory to the one holding go.mod, then goes to ../shared/testdata.
-func sharedTestdataPath(rel string) (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", os.ErrNotExist
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "testdata", rel)
-	if _, err := os.Stat(p); err != nil {
-		return "", err
-	}
-	return p, nil
-}
 
 // mustTokenizer builds a tokenizer or fails the test.
 func mustTokenizer(t testing.TB, spec Spec, err error) *Tokenizer {
@@ -58,7 +22,7 @@ func mustTokenizer(t testing.TB, spec Spec, err error) *Tokenizer {
 }
 
 func TestSPMTok512OnceUponATime(t *testing.T) {
-	path := sharedTestdata(t, "models/stories260K/tok512.bin")
+	path := testfiles.SharedFile(t, "models/stories260K/tok512.bin")
 	spec, err := LoadLlama2cBin(path, 512)
 	tok := mustTokenizer(t, spec, err)
 	got := tok.Encode("Once upon a time", EncodeOptions{AddBOS: true})
@@ -210,7 +174,7 @@ func TestSPMMergeRanks(t *testing.T) {
 // BenchmarkSPMEncode measures encoding English prose with Llama 2's
 // 32000-piece vocabulary.
 func BenchmarkSPMEncode(b *testing.B) {
-	spec, err := LoadSentencePieceModel(sharedTestdata(b, "tokenizers/llama2-tokenizer.model"))
+	spec, err := LoadSentencePieceModel(testfiles.SharedFile(b, "tokenizers/llama2-tokenizer.model"))
 	tok := mustTokenizer(b, spec, err)
 	text := strings.Repeat("Once upon a time, there was a little girl named Lily. She loved to play outside in the sunshine. ", 100)
 	b.SetBytes(int64(len(text)))

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/omex-dev/omex/internal/testfiles"
 )
 
 // streamAll feeds ids one by one and returns every chunk, Flush last.
@@ -17,7 +19,7 @@ func streamAll(tok *Tokenizer, ids []int) []string {
 }
 
 func TestStreamDecoderByteFallback(t *testing.T) {
-	spec, err := LoadLlama2cBin(sharedTestdata(t, "tokenizers/llama2-tokenizer.bin"), 32000)
+	spec, err := LoadLlama2cBin(testfiles.SharedFile(t, "tokenizers/llama2-tokenizer.bin"), 32000)
 	tok := mustTokenizer(t, spec, err)
 	texts := []string{
 		"Hello 🦙 world",          // emoji as four byte tokens
@@ -76,11 +78,11 @@ func TestStreamDecoderHoldsAndFlushes(t *testing.T) {
 }
 
 func TestStreamDecoderMatchesDecodeOnVocabCases(t *testing.T) {
-	spec, err := LoadSentencePieceModel(sharedTestdata(t, "tokenizers/llama2-tokenizer.model"))
+	spec, err := LoadSentencePieceModel(testfiles.SharedFile(t, "tokenizers/llama2-tokenizer.model"))
 	tok := mustTokenizer(t, spec, err)
 	cases, err := ReadGGMLVocabTest(
-		sharedTestdata(t, "tokenizers/vocab-tests/ggml-vocab-llama-spm.gguf.inp"),
-		sharedTestdata(t, "tokenizers/vocab-tests/ggml-vocab-llama-spm.gguf.out"))
+		testfiles.SharedFile(t, "tokenizers/vocab-tests/ggml-vocab-llama-spm.gguf.inp"),
+		testfiles.SharedFile(t, "tokenizers/vocab-tests/ggml-vocab-llama-spm.gguf.out"))
 	if err != nil {
 		t.Fatal(err)
 	}

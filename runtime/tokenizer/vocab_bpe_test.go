@@ -1,41 +1,16 @@
 package tokenizer_test
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/omex-dev/omex/frontend/gguf"
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/runtime/tokenizer"
 )
 
 // These tests run llama.cpp's tokenizer conformance cases on its vocab-only
 // GGUF files, with the tokenizer spec read by frontend/gguf.
-
-// bpeSharedPath returns a path under ../shared/testdata (from the directory
-// holding go.mod), skipping the test when it is absent.
-func bpeSharedPath(t testing.TB, rel string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory; shared test data not located")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "testdata", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared test data %s is absent: %v", rel, err)
-	}
-	return p
-}
 
 // ggufTokenizer builds the tokenizer a GGUF file describes.
 func ggufTokenizer(t testing.TB, path string) *tokenizer.Tokenizer {
@@ -60,8 +35,8 @@ func ggufTokenizer(t testing.TB, path string) *tokenizer.Tokenizer {
 func bpeVocabCases(t testing.TB, vocab string) []tokenizer.GGMLVocabCase {
 	t.Helper()
 	cases, err := tokenizer.ReadGGMLVocabTest(
-		bpeSharedPath(t, "tokenizers/vocab-tests/"+vocab+".inp"),
-		bpeSharedPath(t, "tokenizers/vocab-tests/"+vocab+".out"))
+		testfiles.SharedFile(t, "tokenizers/vocab-tests/"+vocab+".inp"),
+		testfiles.SharedFile(t, "tokenizers/vocab-tests/"+vocab+".out"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +49,7 @@ func bpeVocabCases(t testing.TB, vocab string) []tokenizer.GGMLVocabCase {
 // checkGGUFVocab encodes every case without BOS and without parsing control
 // tokens, as test-tokenizer-0 does, and optionally checks the round trip.
 func checkGGUFVocab(t *testing.T, vocab string, roundTrip bool) {
-	tok := ggufTokenizer(t, bpeSharedPath(t, "tokenizers/vocab-tests/"+vocab))
+	tok := ggufTokenizer(t, testfiles.SharedFile(t, "tokenizers/vocab-tests/"+vocab))
 	for i, c := range bpeVocabCases(t, vocab) {
 		got := tok.Encode(c.Text, tokenizer.EncodeOptions{})
 		if !sameIDs(got, c.IDs) {
@@ -118,7 +93,7 @@ func TestVocabBertBGEGGUF(t *testing.T) { checkGGUFVocab(t, "ggml-vocab-bert-bge
 // its own pre-tokenizer, and checks that every conformance text encodes and
 // decodes back to itself (there are no reference ids for these).
 func TestVocabExtraGGUF(t *testing.T) {
-	dir := filepath.Dir(bpeSharedPath(t, "tokenizers/vocab-extra/ggml-vocab-falcon.gguf"))
+	dir := filepath.Dir(testfiles.SharedFile(t, "tokenizers/vocab-extra/ggml-vocab-falcon.gguf"))
 	paths, err := filepath.Glob(filepath.Join(dir, "*.gguf"))
 	if err != nil || len(paths) < 5 {
 		t.Fatalf("vocab-extra holds %d GGUF files (%v)", len(paths), err)

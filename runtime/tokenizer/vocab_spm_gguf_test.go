@@ -1,46 +1,22 @@
 package tokenizer_test
 
 import (
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 
 	"github.com/omex-dev/omex/frontend/gguf"
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/runtime/tokenizer"
 )
 
 // These tests run llama.cpp's SentencePiece conformance cases, and known
 // prompt ids, on GGUF files, with the spec read by frontend/gguf.
 
-// spmSharedPath locates a file under ../shared/testdata (from the directory
-// holding go.mod), skipping the test when it is absent.
-func spmSharedPath(t testing.TB, rel string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skip("no go.mod above the test directory; shared test data not located")
-		}
-		dir = filepath.Dir(dir)
-	}
-	p := filepath.Join(dir, "..", "shared", "testdata", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared test data %s is absent: %v", rel, err)
-	}
-	return p
-}
-
 // spmGGUFTokenizer builds the tokenizer of a GGUF file and returns its spec.
 func spmGGUFTokenizer(t testing.TB, rel string) (*tokenizer.Tokenizer, tokenizer.Spec) {
 	t.Helper()
-	f, err := gguf.Open(spmSharedPath(t, rel))
+	f, err := gguf.Open(testfiles.SharedFile(t, rel))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,8 +40,8 @@ func spmGGUFTokenizer(t testing.TB, rel string) (*tokenizer.Tokenizer, tokenizer
 func checkSPMGGUFVocab(t *testing.T, vocab string) {
 	tok, _ := spmGGUFTokenizer(t, "tokenizers/vocab-tests/"+vocab)
 	cases, err := tokenizer.ReadGGMLVocabTest(
-		spmSharedPath(t, "tokenizers/vocab-tests/"+vocab+".inp"),
-		spmSharedPath(t, "tokenizers/vocab-tests/"+vocab+".out"))
+		testfiles.SharedFile(t, "tokenizers/vocab-tests/"+vocab+".inp"),
+		testfiles.SharedFile(t, "tokenizers/vocab-tests/"+vocab+".out"))
 	if err != nil {
 		t.Fatal(err)
 	}

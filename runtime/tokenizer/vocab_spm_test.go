@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/omex-dev/omex/internal/testfiles"
 )
 
 // GGMLVocabCase is one llama.cpp tokenizer conformance case: a text and
@@ -67,7 +69,7 @@ func ReadGGMLVocabTest(inpPath, outPath string) ([]GGMLVocabCase, error) {
 // the same 32000-piece vocabulary read from other files.
 
 func TestVocabLlamaSPMFromLlama2cBin(t *testing.T) {
-	spec, err := LoadLlama2cBin(sharedTestdata(t, "tokenizers/llama2-tokenizer.bin"), 32000)
+	spec, err := LoadLlama2cBin(testfiles.SharedFile(t, "tokenizers/llama2-tokenizer.bin"), 32000)
 	runVocabCases(t, mustTokenizer(t, spec, err), "ggml-vocab-llama-spm.gguf", true)
 }
 
@@ -77,8 +79,8 @@ func TestVocabLlamaSPMFromLlama2cBin(t *testing.T) {
 func runVocabCases(t *testing.T, tok *Tokenizer, vocab string, roundTrip bool) {
 	t.Helper()
 	cases, err := ReadGGMLVocabTest(
-		sharedTestdata(t, "tokenizers/vocab-tests/"+vocab+".inp"),
-		sharedTestdata(t, "tokenizers/vocab-tests/"+vocab+".out"))
+		testfiles.SharedFile(t, "tokenizers/vocab-tests/"+vocab+".inp"),
+		testfiles.SharedFile(t, "tokenizers/vocab-tests/"+vocab+".out"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,6 +114,6 @@ func equalIDs(a, b []int) bool {
 }
 
 func TestVocabLlamaSPMFromSentencePieceModel(t *testing.T) {
-	spec, err := LoadSentencePieceModel(sharedTestdata(t, "tokenizers/llama2-tokenizer.model"))
+	spec, err := LoadSentencePieceModel(testfiles.SharedFile(t, "tokenizers/llama2-tokenizer.model"))
 	runVocabCases(t, mustTokenizer(t, spec, err), "ggml-vocab-llama-spm.gguf", true)
 }

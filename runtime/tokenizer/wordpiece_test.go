@@ -4,13 +4,15 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/omex-dev/omex/internal/testfiles"
 )
 
 // TestVocabBertFromHFJSON runs llama.cpp's bert-bge conformance cases on
 // bert-base-uncased's tokenizer.json: BGE's vocabulary is BERT's, spelled
 // with "##" continuations here instead of GGUF's "▁" word starts.
 func TestVocabBertFromHFJSON(t *testing.T) {
-	spec, err := LoadHFJSON(sharedTestdata(t, "tokenizers/hf-json/bert-base-uncased.json"))
+	spec, err := LoadHFJSON(testfiles.SharedFile(t, "tokenizers/hf-json/bert-base-uncased.json"))
 	tok := mustTokenizer(t, spec, err)
 	if tok.impl.(*wordPiece).spaceMarked {
 		t.Fatal("a ## vocabulary was taken for the ▁ spelling")
