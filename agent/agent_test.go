@@ -9,6 +9,7 @@ import (
 
 	"github.com/omex-dev/omex/format"
 	"github.com/omex-dev/omex/frontend/importer"
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/omexerr"
 	"github.com/omex-dev/omex/runtime/tokenizer"
 )
@@ -60,7 +61,7 @@ func TestLoadAgents(t *testing.T) {
 // A package the importer writes loads, default agent included; the
 // history built from it uses the model's real tokenizer.
 func TestLoadAgentsFromImportedPackage(t *testing.T) {
-	td := filepath.Join(repoRoot(t), "testdata", "stories260K")
+	td := filepath.Join(testfiles.RepoRoot(t), "testdata", "stories260K")
 	src, err := importer.Open(filepath.Join(td, "stories260K.bin"), importer.OpenOptions{Tokenizer: filepath.Join(td, "tok512.bin")})
 	if err != nil {
 		t.Skipf("the bundled stories260K model cannot be opened: %v", err)
@@ -101,24 +102,6 @@ func TestLoadAgentsFromImportedPackage(t *testing.T) {
 	}
 	if h.Tokens() > 60 || len(h.Messages()) == 0 || len(h.Messages()) >= 20 {
 		t.Errorf("kept %d messages, %d tokens", len(h.Messages()), h.Tokens())
-	}
-}
-
-// repoRoot walks up from the package directory to the one holding go.mod.
-func repoRoot(t *testing.T) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("go.mod not found above the test directory")
-		}
-		dir = parent
 	}
 }
 

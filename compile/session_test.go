@@ -3,7 +3,6 @@ package compile
 import (
 	"context"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,30 +11,13 @@ import (
 	"github.com/omex-dev/omex/frontend"
 	"github.com/omex-dev/omex/frontend/importer"
 	"github.com/omex-dev/omex/frontend/lower"
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/ir"
 	"github.com/omex-dev/omex/omexerr"
 	"github.com/omex-dev/omex/passes"
 	"github.com/omex-dev/omex/runtime/generate"
 	"github.com/omex-dev/omex/runtime/model"
 )
-
-// repoRoot is the directory holding go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skip("no go.mod above the test directory")
-		}
-		dir = filepath.Dir(dir)
-	}
-}
 
 // openT opens a model input, closed when the test ends.
 func openT(t *testing.T, path, tok string) frontend.Source {
@@ -50,7 +32,7 @@ func openT(t *testing.T, path, tok string) frontend.Source {
 
 // stories260K opens the demo model bundled with the repository.
 func stories260K(t *testing.T) frontend.Source {
-	dir := filepath.Join(repoRoot(t), "testdata", "stories260K")
+	dir := filepath.Join(testfiles.RepoRoot(t), "testdata", "stories260K")
 	return openT(t, filepath.Join(dir, "stories260K.bin"), filepath.Join(dir, "tok512.bin"))
 }
 

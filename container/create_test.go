@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/omex-dev/omex/internal/testfiles"
 )
 
 func TestCreateSourcePlan(t *testing.T) {
@@ -48,7 +50,7 @@ func TestCreateSourcePlan(t *testing.T) {
 }
 
 func TestCreatePlans(t *testing.T) {
-	root := repoRoot(t)
+	root := testfiles.RepoRoot(t)
 	model := filepath.Join(root, "testdata/stories260K/stories260K.bin")
 	cases := []struct {
 		context string
@@ -79,7 +81,7 @@ func TestCreatePlans(t *testing.T) {
 }
 
 func TestCreateStoresFileContextRelativeToRoot(t *testing.T) {
-	root := repoRoot(t)
+	root := testfiles.RepoRoot(t)
 	model := filepath.Join(root, "testdata/stories260K/stories260K.bin")
 	readme := filepath.Join(root, "testdata/stories260K/README.md")
 	c, err := Create(model, "Tell me", CreateOptions{Context: readme, FileRoot: root})
@@ -96,7 +98,7 @@ func TestCreateStoresFileContextRelativeToRoot(t *testing.T) {
 }
 
 func TestCreateRefusesBadInput(t *testing.T) {
-	root := repoRoot(t)
+	root := testfiles.RepoRoot(t)
 	model := filepath.Join(root, "testdata/stories260K/stories260K.bin")
 	if _, err := Create(model, "  ", CreateOptions{}); err == nil || !strings.Contains(err.Error(), "prompt") {
 		t.Fatalf("empty prompt: %v", err)

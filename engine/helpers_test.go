@@ -3,39 +3,20 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/omex-dev/omex/container"
+	"github.com/omex-dev/omex/internal/testfiles"
 )
-
-// repoRoot walks up from the package directory to the folder with go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the package directory")
-		}
-		dir = parent
-	}
-}
 
 // summaryContainer is the acceptance container: summarize the functions of
 // the omexerr package with the bundled stories260K model, greedy and short.
 func summaryContainer(t testing.TB) *container.Container {
 	t.Helper()
-	root := repoRoot(t)
+	root := testfiles.RepoRoot(t)
 	maxTokens, temp := 24, float32(0)
 	c, err := container.Create(filepath.Join(root, "testdata/stories260K/stories260K.bin"), "Summarize the functions in this Go package",
 		container.CreateOptions{

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/omex-dev/omex/container"
+	"github.com/omex-dev/omex/internal/testfiles"
 )
 
 // killContainer indexes omexerr, summarizes it, then waits in the "block"
@@ -25,7 +26,7 @@ func killContainer(t *testing.T) *container.Container {
 		container.Node{ID: "report", Executor: container.LocalCPU, Type: "format_json", MemoryAllocation: 16,
 			Inputs: []string{"analysis.summary", "wait.result"}, Dependencies: []string{"analysis", "wait"}},
 	)
-	c.InputData.Context = filepath.Join(repoRoot(t), "omexerr")
+	c.InputData.Context = filepath.Join(testfiles.RepoRoot(t), "omexerr")
 	return c
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/omex-dev/omex/container"
 	"github.com/omex-dev/omex/frontend/importer"
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/runtime/tokenizer"
 )
 
@@ -79,7 +80,7 @@ func TestParseSourceResolvesRelativePaths(t *testing.T) {
 	c := graphContainer(container.Node{ID: "parse", Executor: container.LocalCPU, Type: "parse_source", MemoryAllocation: 64,
 		Inputs: []string{"path=" + container.RefContext}})
 	c.InputData.Context = "runtime/sample"
-	rec, err := Run(context.Background(), c, Options{BaseDir: repoRoot(t)})
+	rec, err := Run(context.Background(), c, Options{BaseDir: testfiles.RepoRoot(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestParseSourceResolvesRelativePaths(t *testing.T) {
 		t.Fatalf("notes %v", n.Notes)
 	}
 	c.InputData.Context = "no/such/dir"
-	rec, err = Run(context.Background(), c, Options{BaseDir: repoRoot(t)})
+	rec, err = Run(context.Background(), c, Options{BaseDir: testfiles.RepoRoot(t)})
 	if n := rec.Node("parse"); err == nil || n.ErrorCode != "input.source_path" || n.Attempts != 1 || !strings.Contains(n.Error, "no/such/dir") {
 		t.Fatalf("missing path: %+v, %v", n, err)
 	}
@@ -96,7 +97,7 @@ func TestParseSourceResolvesRelativePaths(t *testing.T) {
 // TestBuildPromptFitsContext cuts long material to the model's context and
 // keeps the guidance and the request whole.
 func TestBuildPromptFitsContext(t *testing.T) {
-	root := repoRoot(t)
+	root := testfiles.RepoRoot(t)
 	spec, err := importer.OpenTokenizer(filepath.Join(root, "testdata/stories260K/tok512.bin"))
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/omex-dev/omex/agent"
 	"github.com/omex-dev/omex/container"
+	"github.com/omex-dev/omex/internal/testfiles"
 )
 
 // agentTools are the agent package's real tools, reading within root.
@@ -24,7 +25,7 @@ func agentTools(root string) map[string]Tool {
 // the file_reader tool reads it within its root and the model gets its
 // content; a path out of the root is refused and not retried.
 func TestFileContextThroughFileReader(t *testing.T) {
-	root := repoRoot(t)
+	root := testfiles.RepoRoot(t)
 	maxTokens, temp := 8, float32(0)
 	c, err := container.Create(filepath.Join(root, "testdata/stories260K/stories260K.bin"), "Tell me about this model",
 		container.CreateOptions{Tokenizer: filepath.Join(root, "testdata/stories260K/tok512.bin"), Context: filepath.Join(root, "testdata/stories260K/README.md"), FileRoot: root,

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/ir"
 )
 
@@ -16,7 +17,7 @@ import (
 // modules each pass has already fully rewritten and on the other passes'
 // inputs.
 func TestExactPassesIdempotent(t *testing.T) {
-	root := filepath.Join(repoRoot(t), "testdata", "passes")
+	root := filepath.Join(testfiles.RepoRoot(t), "testdata", "passes")
 	var inputs []string
 	ps := exactPasses(t)
 	for _, p := range ps {
@@ -61,7 +62,7 @@ func readGoldenModule(path string) (*ir.Module, error) {
 // that verify (seeded with the goldens): no pass may panic or break the IR
 // (the manager verifies after each), and each must be idempotent.
 func FuzzExactPasses(f *testing.F) {
-	root := filepath.Join(repoRootF(f), "testdata", "passes")
+	root := filepath.Join(testfiles.RepoRoot(f), "testdata", "passes")
 	seeds, _ := filepath.Glob(filepath.Join(root, "*", "*.ir"))
 	for _, s := range seeds {
 		if m, err := readGoldenModule(s); err == nil {
@@ -88,20 +89,4 @@ func FuzzExactPasses(f *testing.F) {
 		}
 		runPasses(t, m, ps...)
 	})
-}
-
-// repoRootF is repoRoot for a fuzz target.
-func repoRootF(f *testing.F) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		f.Fatal(err)
-	}
-	for !fileExists(filepath.Join(dir, "go.mod")) {
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			f.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	return dir
 }

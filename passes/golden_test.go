@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/ir"
 )
 
@@ -40,7 +41,7 @@ var update = flag.Bool("update", false, "rewrite the expected files of the golde
 const goldenOptionsPrefix = "// pass-options:"
 
 func TestGolden(t *testing.T) {
-	root := filepath.Join(repoRoot(t), "testdata", "passes")
+	root := filepath.Join(testfiles.RepoRoot(t), "testdata", "passes")
 	entries, err := os.ReadDir(root)
 	if os.IsNotExist(err) {
 		t.Skipf("no pass goldens yet (%s does not exist)", root)
@@ -245,24 +246,6 @@ func removeIfExists(paths ...string) {
 	for _, p := range paths {
 		os.Remove(p)
 	}
-}
-
-// repoRoot is the directory holding go.mod, found by walking up from the
-// package directory.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for !fileExists(filepath.Join(dir, "go.mod")) {
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	return dir
 }
 
 // TestGoldenHarness checks the harness on a test-only pass: -update writes

@@ -9,6 +9,7 @@ import (
 
 	"github.com/omex-dev/omex/frontend/importer"
 	"github.com/omex-dev/omex/frontend/lower"
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/ir"
 	"github.com/omex-dev/omex/ir/interp"
 	"github.com/omex-dev/omex/tensor"
@@ -207,7 +208,7 @@ func checkLiveDisjoint(t *testing.T, m *ir.Module, fn string) {
 // change which intermediates exist); every plan passes the independent
 // overlap check.
 func TestMemplanAcceptance(t *testing.T) {
-	td := numericTestdata(t)
+	td := testfiles.Shared(t)
 	memplanPass, _ := Lookup("memplan")
 	for _, model := range numericModels(td)[:2] {
 		t.Run(model.name, func(t *testing.T) {
@@ -260,7 +261,7 @@ func TestMemplanAcceptance(t *testing.T) {
 // bit the interpreter's. A plan with two simultaneously live values moved
 // onto the same bytes must change them, so the check can fail.
 func TestMemplanArenaBitIdentical(t *testing.T) {
-	td := numericTestdata(t)
+	td := testfiles.Shared(t)
 	memplanPass, _ := Lookup("memplan")
 	for _, model := range numericModels(td) {
 		t.Run(model.name, func(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/omex-dev/omex/frontend"
 	"github.com/omex-dev/omex/frontend/importer"
 	"github.com/omex-dev/omex/frontend/lower"
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/ir"
 	"github.com/omex-dev/omex/ir/interp"
 	"github.com/omex-dev/omex/tensor"
@@ -42,15 +42,6 @@ func exactPasses(t *testing.T) []Pass {
 		t.Fatalf("found %d of the 8 exact passes in the pipeline", len(ps))
 	}
 	return ps
-}
-
-// numericTestdata finds ../shared/testdata beside the repository, or skips.
-func numericTestdata(t *testing.T) string {
-	td := filepath.Join(repoRoot(t), "..", "shared", "testdata")
-	if _, err := os.Stat(td); err != nil {
-		t.Skipf("shared test data not found at %s (put the shared folder beside the checkout)", td)
-	}
-	return td
 }
 
 // numericModels are the models the passes run on: stories260K (llama2.c,
@@ -189,7 +180,7 @@ func instrCounts(m *ir.Module) string {
 }
 
 func TestNumericBitIdentical(t *testing.T) {
-	td := numericTestdata(t)
+	td := testfiles.Shared(t)
 	ps := exactPasses(t)
 	for _, model := range numericModels(td) {
 		t.Run(model.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/omex-dev/omex/frontend/importer"
 	"github.com/omex-dev/omex/frontend/lower"
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/ir"
 	"github.com/omex-dev/omex/runtime/tokenizer"
 	"github.com/omex-dev/omex/tensor"
@@ -49,7 +50,7 @@ var precisionTolerances = map[string]struct{ top1, kl float64 }{
 // reports and an independent measurement over a fixed story against the
 // tolerances, and that every policy's module runs.
 func TestPrecisionAccuracy(t *testing.T) {
-	td := numericTestdata(t)
+	td := testfiles.Shared(t)
 	precisionPass, _ := Lookup("precision")
 	prune, _ := Lookup("prune-outputs")
 	for _, model := range numericModels(td)[:2] {
@@ -117,7 +118,7 @@ func TestPrecisionAccuracy(t *testing.T) {
 // under q4_0, norms untouched, and ffn_down (rows of 172) kept f32 for the
 // block types and named in the report.
 func TestPrecisionPolicy(t *testing.T) {
-	td := numericTestdata(t)
+	td := testfiles.Shared(t)
 	s := filepath.Join(td, "models", "stories260K")
 	src, err := importer.Open(filepath.Join(s, "stories260K.bin"), importer.OpenOptions{Tokenizer: filepath.Join(s, "tok512.bin")})
 	if err != nil {
@@ -176,7 +177,7 @@ func TestPrecisionPolicy(t *testing.T) {
 // conversion of the same model: bit for bit, scales included. The Q and K
 // projections are left out: llama.cpp's converter permutes their rows.
 func TestConvertMatchesGGUFQ8(t *testing.T) {
-	td := numericTestdata(t)
+	td := testfiles.Shared(t)
 	ts := filepath.Join(td, "models", "tinystories-656k")
 	f32, err := importer.Open(ts, importer.OpenOptions{})
 	if err != nil {

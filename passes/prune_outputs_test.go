@@ -6,6 +6,7 @@ import (
 
 	"github.com/omex-dev/omex/frontend/importer"
 	"github.com/omex-dev/omex/frontend/lower"
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/ir"
 )
 
@@ -30,7 +31,7 @@ func sameBitsF32(a, b []float32) int {
 // one row must be the last row of the unpruned logits bit for bit, and the
 // decode steps after it (which read the KV cache prefill wrote) identical.
 func TestPruneOutputsBitIdentical(t *testing.T) {
-	td := numericTestdata(t)
+	td := testfiles.Shared(t)
 	prune, _ := Lookup("prune-outputs")
 	for _, model := range numericModels(td) {
 		t.Run(model.name, func(t *testing.T) {

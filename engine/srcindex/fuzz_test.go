@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/omex-dev/omex/internal/testfiles"
 )
 
 // FuzzParsePython checks the line parser never panics and that every
@@ -36,7 +38,7 @@ func FuzzParsePython(f *testing.F) {
 
 // FuzzParseGo checks indexing arbitrary Go source never panics.
 func FuzzParseGo(f *testing.F) {
-	root := repoRoot(f)
+	root := testfiles.RepoRoot(f)
 	for _, p := range []string{"omexerr/errors.go", "runtime/sample/params.go", "container/container.go"} {
 		if src, err := os.ReadFile(filepath.Join(root, p)); err == nil {
 			f.Add(src)

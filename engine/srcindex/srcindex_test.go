@@ -7,28 +7,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/omex-dev/omex/internal/testfiles"
 )
 
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the package directory")
-		}
-		dir = parent
-	}
-}
-
 func TestBuildIndexesProjectPackage(t *testing.T) {
-	ix, err := Build(context.Background(), filepath.Join(repoRoot(t), "omexerr"), Options{})
+	ix, err := Build(context.Background(), filepath.Join(testfiles.RepoRoot(t), "omexerr"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
