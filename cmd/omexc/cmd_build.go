@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -272,6 +273,15 @@ func buildFacts(t targets.Target, modelName, sum string, m *ir.Module, opt *pass
 	if len(opt.DisablePass) > 0 {
 		f.Flags = append(f.Flags, "--disable-pass="+strings.Join(opt.DisablePass, ","))
 	}
+	count := map[string]int{}
+	for _, w := range m.Weights {
+		count[w.Type.Elem.String()]++
+	}
+	var types []string
+	for _, e := range slices.Sorted(maps.Keys(count)) {
+		types = append(types, fmt.Sprintf("%d %s", count[e], e))
+	}
+	f.WeightTypes = strings.Join(types, ", ")
 	for _, fn := range m.Funcs {
 		p := exe.PlanFunc{Name: fn.Name, Instructions: len(fn.Body)}
 		if plan := m.Plan(fn.Name); plan != nil {

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/omex-dev/omex/internal/testfiles"
 )
 
 // storyArgs is the bundled model as build's arguments.
@@ -79,7 +81,11 @@ func runExe(t *testing.T, dir string, emu, path string, args ...string) (string,
 func goldenStory(t *testing.T) string {
 	t.Helper()
 	root := repoRoot(t)
-	if b, err := os.ReadFile(filepath.Join(root, "..", "shared", "testdata", "golden", "stories260K.run_c.once_upon.t0.n256.txt")); err == nil {
+	if p, err := testfiles.SharedPath("golden/stories260K.run_c.once_upon.t0.n256.txt"); err == nil {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
 		return string(b)
 	}
 	t.Log("../shared not found: comparing with omexc run --reference")
@@ -154,7 +160,7 @@ func TestBuildExecutableFlags(t *testing.T) {
 	exePath := buildStory(t)
 	dir := t.TempDir()
 	out, _, code := runExe(t, dir, "", exePath, "--version")
-	for _, want := range []string{"compiler:     omexc " + version, "model:        stories260K", "quantization: f32", "build flags:  --target=", "model sha256: "} {
+	for _, want := range []string{"compiler:     omexc " + version, "model:        stories260K", "quantization: f32 (weights: 47 f32)", "build flags:  --target=", "model sha256: "} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("--version: exit %d, lacks %q:\n%s", code, want, out)
 		}
@@ -247,7 +253,7 @@ func TestBuildQuantMatchesRun(t *testing.T) {
 	if code != 0 || out != want {
 		t.Fatalf("exit %d, stderr %q\n got %q\nwant %q", code, stderr, out, want)
 	}
-	if v, _, _ := runExe(t, root, "", exePath, "--version"); !strings.Contains(v, "quantization: q8_0") {
+	if v, _, _ := runExe(t, root, "", exePath, "--version"); !strings.Contains(v, "quantization: q8_0 (weights: 16 f32, 31 q8_0)") {
 		t.Errorf("--version: %s", v)
 	}
 	if ir, err := os.ReadFile(exePath + ".ir"); err != nil || !strings.Contains(string(ir), "q8_0[64,64]") {
@@ -255,23 +261,13 @@ func TestBuildQuantMatchesRun(t *testing.T) {
 	}
 }
 
-// sharedModel returns a model under ../shared/testdata/models, or skips.
-func sharedModel(t *testing.T, rel string) string {
-	t.Helper()
-	p := filepath.Join(repoRoot(t), "..", "shared", "testdata", "models", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared test model not found: %v", err)
-	}
-	return p
-}
-
 // TestBuildTinyStories: the f32 safetensors checkpoint's executable
 // reproduces the Hugging Face reference's 48 greedy tokens (as text), and
 // the Q8_0 GGUF's executable prints what omexc run prints for it.
 func TestBuildTinyStories(t *testing.T) {
-	dir := sharedModel(t, "tinystories-656k")
+	dir := testfiles.SharedFile(t, "models/tinystories-656k")
 	root := repoRoot(t)
-	golden, err := os.ReadFile(filepath.Join(root, "..", "shared", "testdata", "golden", "tinystories-656k.pyref_hf_f32.once_upon.greedy48.txt"))
+	golden, err := os.ReadFile(testfiles.SharedFile(t, "golden/tinystories-656k.pyref_hf_f32.once_upon.greedy48.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}

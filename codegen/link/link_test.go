@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/omex-dev/omex/frontend/llama2c"
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/omexerr"
 	"github.com/omex-dev/omex/runtime/exe"
 	"github.com/omex-dev/omex/targets"
@@ -183,8 +184,7 @@ func TestBuildWritesBundle(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: not running go build")
 	}
-	root, _ := filepath.Abs("../..")
-	td := filepath.Join(root, "testdata", "stories260K")
+	td := filepath.Join(testfiles.RepoRoot(t), "testdata", "stories260K")
 	src, err := llama2c.Open(filepath.Join(td, "stories260K.bin"), filepath.Join(td, "tok512.bin"))
 	if err != nil {
 		t.Fatal(err)

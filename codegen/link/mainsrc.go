@@ -39,7 +39,7 @@ func mainSource(f exe.Facts, ctor ModelCtor) ([]byte, error) {
 	b.WriteString(")\n\nfunc main() {\n\texe.Main(exe.Facts{\n")
 	for _, kv := range [][2]string{
 		{"Compiler", f.Compiler}, {"Target", f.Target}, {"GOOS", f.GOOS}, {"GOARCH", f.GOARCH}, {"Level", f.Level},
-		{"Backend", f.Backend}, {"Model", f.Model}, {"ModelSHA256", f.ModelSHA256}, {"Quant", f.Quant},
+		{"Backend", f.Backend}, {"Model", f.Model}, {"ModelSHA256", f.ModelSHA256}, {"Quant", f.Quant}, {"WeightTypes", f.WeightTypes},
 	} {
 		fmt.Fprintf(&b, "\t\t%s: %q,\n", kv[0], kv[1])
 	}

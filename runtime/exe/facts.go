@@ -21,6 +21,7 @@ type Facts struct {
 	Model       string     // the model's name
 	ModelSHA256 string     // sha256 of the model input omexc read (docs/BUILD.md)
 	Quant       string     // the precision policy (--quant)
+	WeightTypes string     // how many weights of each dtype the executable carries, e.g. "16 f32, 31 q8_0"
 	Flags       []string   // the build flags that shaped the executable
 	Plan        []PlanFunc // the optimized IR's functions
 }
@@ -47,6 +48,6 @@ func (f *Facts) writeVersion(w io.Writer, name string) {
 	fmt.Fprintf(w, "backend:      %s\n", f.Backend)
 	fmt.Fprintf(w, "model:        %s\n", f.Model)
 	fmt.Fprintf(w, "model sha256: %s\n", f.ModelSHA256)
-	fmt.Fprintf(w, "quantization: %s\n", f.Quant)
+	fmt.Fprintf(w, "quantization: %s (weights: %s)\n", f.Quant, f.WeightTypes)
 	fmt.Fprintf(w, "build flags:  %s\n", strings.Join(f.Flags, " "))
 }

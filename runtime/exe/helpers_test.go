@@ -7,28 +7,11 @@ import (
 	"testing"
 
 	"github.com/omex-dev/omex/frontend/llama2c"
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/runtime/model"
 	"github.com/omex-dev/omex/runtime/tokenizer"
 	"github.com/omex-dev/omex/tensor"
 )
-
-// repoRoot is the directory holding go.mod above the test's directory.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skip("no go.mod above the test directory")
-		}
-		dir = filepath.Dir(dir)
-	}
-}
 
 // storiesModel is the bundled stories260K: its configuration, tokenizer and
 // tensors in canonical order.
@@ -40,7 +23,7 @@ type storiesModel struct {
 
 func loadStories(t testing.TB) *storiesModel {
 	t.Helper()
-	td := filepath.Join(repoRoot(t), "testdata", "stories260K")
+	td := filepath.Join(testfiles.RepoRoot(t), "testdata", "stories260K")
 	src, err := llama2c.Open(filepath.Join(td, "stories260K.bin"), filepath.Join(td, "tok512.bin"))
 	if err != nil {
 		t.Fatal(err)

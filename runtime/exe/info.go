@@ -20,6 +20,7 @@ type info struct {
 	Model        string     `json:"model"`
 	ModelSHA256  string     `json:"model_sha256"`
 	Quant        string     `json:"quant"`
+	WeightTypes  string     `json:"weight_types"`
 	Flags        []string   `json:"build_flags"`
 	Plan         []PlanFunc `json:"plan"`
 	ArenaBytes   int64      `json:"arena_bytes"` // the largest planned arena: calls run one at a time
@@ -38,7 +39,7 @@ func writeInfo(w io.Writer, name string, f *Facts, b *Bundle) error {
 	c := b.Config()
 	in := info{
 		Program: name, Compiler: f.Compiler, GoVersion: runtime.Version(), Target: f.Target, GOOS: f.GOOS, GOARCH: f.GOARCH,
-		Level: f.Level, Backend: f.Backend, Model: f.Model, ModelSHA256: f.ModelSHA256, Quant: f.Quant, Flags: f.Flags,
+		Level: f.Level, Backend: f.Backend, Model: f.Model, ModelSHA256: f.ModelSHA256, Quant: f.Quant, WeightTypes: f.WeightTypes, Flags: f.Flags,
 		Plan: f.Plan, WeightBytes: b.WeightBytes(), Tensors: len(b.Index.Tensors),
 		KVCacheBytes: 2 * 4 * int64(c.Layers) * int64(c.SeqLen) * int64(c.KVHeads*c.HeadDim),
 		Context:      c.SeqLen, Vocab: c.Vocab, Layers: c.Layers, Dim: c.Dim, Mapped: b.Mapped,

@@ -5,11 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/omex-dev/omex/internal/testfiles"
 	"github.com/omex-dev/omex/runtime/generate"
 	"github.com/omex-dev/omex/runtime/kernels"
 	"github.com/omex-dev/omex/runtime/model"
@@ -18,7 +18,7 @@ import (
 
 var testFacts = Facts{
 	Compiler: "0.1.0-test", Target: "generic", GOOS: "linux", GOARCH: "amd64", Level: "GOAMD64=v1",
-	Backend: "reference", Model: "stories260K", ModelSHA256: strings.Repeat("ab", 32), Quant: "f32",
+	Backend: "reference", Model: "stories260K", ModelSHA256: strings.Repeat("ab", 32), Quant: "f32", WeightTypes: "47 f32",
 	Flags: []string{"--target=generic", "--quant=f32"},
 	Plan:  []PlanFunc{{Name: "prefill", Instructions: 60, ArenaBytes: 1 << 20}, {Name: "decode", Instructions: 58, ArenaBytes: 4096}},
 }
@@ -62,10 +62,14 @@ func TestRunMatchesRunC(t *testing.T) {
 	if out != want.String()+"\n" {
 		t.Fatalf("the program printed\n%q\nthe reference runtime\n%q", out, want.String())
 	}
-	golden, err := os.ReadFile(filepath.Join(repoRoot(t), "..", "shared", "testdata", "golden", "stories260K.run_c.once_upon.t0.n256.txt"))
+	path, err := testfiles.SharedPath("golden/stories260K.run_c.once_upon.t0.n256.txt")
 	if err != nil {
 		t.Logf("shared golden not found (%v); compared with the reference runtime only", err)
 		return
+	}
+	golden, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if out != string(golden) {
 		t.Fatalf("output differs from run.c:\n got %q\nwant %q", out, golden)
@@ -122,7 +126,7 @@ func TestDecodeAllocatesNothing(t *testing.T) {
 func TestRunFlags(t *testing.T) {
 	p := program(t)
 	out, _, code := runProgram(t, p, "--version")
-	for _, want := range []string{"omexc 0.1.0-test", "generic (linux/amd64, GOAMD64=v1)", "stories260K", strings.Repeat("ab", 32), "quantization: f32", "--target=generic --quant=f32"} {
+	for _, want := range []string{"omexc 0.1.0-test", "generic (linux/amd64, GOAMD64=v1)", "stories260K", strings.Repeat("ab", 32), "quantization: f32 (weights: 47 f32)", "--target=generic --quant=f32"} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("--version: exit %d, lacks %q:\n%s", code, want, out)
 		}
