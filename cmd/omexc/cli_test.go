@@ -1,61 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-var omexcBin string
-
-// TestMain builds omexc once; the tests run it as a user would.
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "omexc-cli")
-	if err != nil {
-		panic(err)
-	}
-	omexcBin = filepath.Join(dir, "omexc")
-	if out, err := exec.Command("go", "build", "-o", omexcBin, ".").CombinedOutput(); err != nil {
-		os.Stderr.Write(out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// omexc runs the binary in dir and returns stdout, stderr and exit status.
-func omexc(t *testing.T, dir string, args ...string) (string, string, int) {
-	t.Helper()
-	cmd := exec.Command(omexcBin, args...)
-	cmd.Dir = dir
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errb.String(), code
-}
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
 
 // TestReadmeDemo runs the README's first command on the bundled model.
 func TestReadmeDemo(t *testing.T) {

@@ -1,52 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 )
-
-// omexcEnv runs the binary in dir with HOME set to a fresh directory (so
-// no real ~/.omex/config.toml is read), no inherited OMEX_* variables, and
-// env added.
-func omexcEnv(t *testing.T, dir string, env []string, args ...string) (string, string, int) {
-	t.Helper()
-	cmd := exec.Command(omexcBin, args...)
-	cmd.Dir = dir
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "OMEX_") && !strings.HasPrefix(kv, "HOME=") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	hasHome := false
-	for _, kv := range env {
-		hasHome = hasHome || strings.HasPrefix(kv, "HOME=")
-	}
-	if !hasHome {
-		cmd.Env = append(cmd.Env, "HOME="+t.TempDir())
-	}
-	cmd.Env = append(cmd.Env, env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errb.String(), code
-}
 
 // runMetrics is the part of --metrics-json the tests read.
 type runMetrics struct {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -18,38 +17,6 @@ import (
 	"time"
 )
 
-// containerCmd is the omexc command with a fresh HOME (no real
-// ~/.omex/config.toml), no inherited OMEX_* variables, and env added.
-func containerCmd(t *testing.T, dir string, env []string, args ...string) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command(omexcBin, args...)
-	cmd.Dir = dir
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "OMEX_") && !strings.HasPrefix(kv, "HOME=") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(append(cmd.Env, "HOME="+t.TempDir()), env...)
-	return cmd
-}
-
-// runContainerCmd runs containerCmd and returns stdout, stderr and the exit
-// status.
-func runContainerCmd(t *testing.T, dir string, env []string, args ...string) (string, string, int) {
-	t.Helper()
-	cmd := containerCmd(t, dir, env, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return out.String(), errb.String(), ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errb.String(), 0
-}
-
 // createSummaryContainer writes the acceptance container (summarize the
 // omexerr package with stories260K) to dir/c.json.
 func createSummaryContainer(t *testing.T, dir string, extra ...string) string {
@@ -57,7 +24,7 @@ func createSummaryContainer(t *testing.T, dir string, extra ...string) string {
 	path := filepath.Join(dir, "c.json")
 	args := append([]string{"container", "create", "testdata/stories260K/stories260K.bin", "--tokenizer", "testdata/stories260K/tok512.bin",
 		"-p", "Summarize the functions in this Go package", "--context", "omexerr", "--temp", "0", "-o", path}, extra...)
-	if _, stderr, code := runContainerCmd(t, repoRoot(t), nil, args...); code != 0 {
+	if _, stderr, code := omexcEnv(t, repoRoot(t), nil, args...); code != 0 {
 		t.Fatalf("create: exit %d: %s", code, stderr)
 	}
 	return path
@@ -91,12 +58,12 @@ func readRecord(t *testing.T, path string) cliRecord {
 func TestContainerCreateValidateRun(t *testing.T) {
 	dir := t.TempDir()
 	file := createSummaryContainer(t, dir, "-n", "8")
-	out, stderr, code := runContainerCmd(t, dir, nil, "container", "validate", file)
+	out, stderr, code := omexcEnv(t, dir, nil, "container", "validate", file)
 	if code != 0 || !strings.Contains(out, "4 nodes in order parse, analysis, summarize, report") {
 		t.Fatalf("validate: exit %d: %s %s", code, out, stderr)
 	}
 	rec := filepath.Join(dir, "run.json")
-	out, stderr, code = runContainerCmd(t, dir, nil, "container", "run", file, "--record", rec)
+	out, stderr, code = omexcEnv(t, dir, nil, "container", "run", file, "--record", rec)
 	if code != 0 {
 		t.Fatalf("run: exit %d: %s", code, stderr)
 	}
@@ -131,7 +98,7 @@ func TestContainerValidateReportsProblems(t *testing.T) {
 	if err := os.WriteFile(file, []byte(bad), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, stderr, code := runContainerCmd(t, dir, nil, "container", "validate", file)
+	_, stderr, code := omexcEnv(t, dir, nil, "container", "validate", file)
 	if code != 11 {
 		t.Fatalf("exit %d, want 11 (InputError): %s", code, stderr)
 	}
@@ -147,7 +114,7 @@ func TestContainerValidateReportsProblems(t *testing.T) {
 		}
 	}
 	os.WriteFile(file, []byte(`{"omex_version": "1.0", "nodes": []}`), 0o644)
-	if _, stderr, code := runContainerCmd(t, dir, nil, "container", "validate", file); code != 11 || !strings.Contains(stderr, `unknown field "nodes" in the container`) {
+	if _, stderr, code := omexcEnv(t, dir, nil, "container", "validate", file); code != 11 || !strings.Contains(stderr, `unknown field "nodes" in the container`) {
 		t.Fatalf("unknown field: exit %d: %s", code, stderr)
 	}
 }
@@ -159,7 +126,7 @@ func TestContainerInterruptAndResume(t *testing.T) {
 	dir := t.TempDir()
 	file := createSummaryContainer(t, dir, "-n", "0") // generate until the context is full: long enough to interrupt
 	rec := filepath.Join(dir, "run.json")
-	cmd := containerCmd(t, dir, nil, "container", "run", file, "--record", rec)
+	cmd := omexcCmd(t, dir, nil, "container", "run", file, "--record", rec)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -188,7 +155,7 @@ func TestContainerInterruptAndResume(t *testing.T) {
 		t.Fatalf("record after interrupt: %+v", r)
 	}
 
-	_, errOut, code := runContainerCmd(t, dir, nil, "container", "run", file, "--record", rec, "--resume")
+	_, errOut, code := omexcEnv(t, dir, nil, "container", "run", file, "--record", rec, "--resume")
 	if code != 0 {
 		t.Fatalf("resume: exit %d: %s", code, errOut)
 	}
@@ -208,7 +175,7 @@ func TestContainerInterruptAndResume(t *testing.T) {
 func TestContainerConfigKeys(t *testing.T) {
 	dir := t.TempDir()
 	file := createSummaryContainer(t, dir, "-n", "4")
-	_, stderr, code := runContainerCmd(t, dir, []string{"OMEX_DEVICE_MEMORY_LIMIT_MB=64"}, "container", "run", file)
+	_, stderr, code := omexcEnv(t, dir, []string{"OMEX_DEVICE_MEMORY_LIMIT_MB=64"}, "container", "run", file)
 	if code != 11 || !strings.Contains(stderr, "this machine allows 64 MB ([device] memory_limit_mb)") {
 		t.Fatalf("memory limit: exit %d: %s", code, stderr)
 	}
@@ -217,11 +184,11 @@ func TestContainerConfigKeys(t *testing.T) {
 	root := repoRoot(t)
 	modelEnv := []string{"OMEX_MODEL_DEFAULT_MODEL=" + filepath.Join(root, "testdata/stories260K/stories260K.bin"),
 		"OMEX_MODEL_TOKENIZER=" + filepath.Join(root, "testdata/stories260K/tok512.bin")}
-	out, stderr, code := runContainerCmd(t, dir, modelEnv, "container", "create", "-p", "Once upon a time")
+	out, stderr, code := omexcEnv(t, dir, modelEnv, "container", "create", "-p", "Once upon a time")
 	if code != 0 || !strings.Contains(out, `"path": "`+filepath.Join(root, "testdata/stories260K/stories260K.bin")) || !strings.Contains(out, `"tokenizer": "`+filepath.Join(root, "testdata/stories260K/tok512.bin")) {
 		t.Fatalf("create from [model]: exit %d: %s%s", code, out, stderr)
 	}
-	if _, stderr, code := runContainerCmd(t, dir, nil, "container", "create", "-p", "Once upon a time"); code != 2 || !strings.Contains(stderr, "default_model") {
+	if _, stderr, code := omexcEnv(t, dir, nil, "container", "create", "-p", "Once upon a time"); code != 2 || !strings.Contains(stderr, "default_model") {
 		t.Fatalf("create without a model: exit %d: %s", code, stderr)
 	}
 
@@ -237,7 +204,7 @@ func TestContainerConfigKeys(t *testing.T) {
 	os.WriteFile(file, data, 0o644)
 	records := filepath.Join(dir, "records")
 	env := []string{"OMEX_PERFORMANCE_MAX_COMPUTE_UNITS=2", "OMEX_STORAGE_RECORDS_DIR=" + records, "OMEX_RUNTIME_MAX_TOKENS=3"}
-	if _, stderr, code := runContainerCmd(t, dir, env, "container", "run", file); code != 0 {
+	if _, stderr, code := omexcEnv(t, dir, env, "container", "run", file); code != 0 {
 		t.Fatalf("run: exit %d: %s", code, stderr)
 	}
 	entries, _ := os.ReadDir(records)
@@ -298,7 +265,7 @@ func TestContainerZseiGuidance(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := filepath.Join(dir, tc.name+".json")
 			env := []string{"OMEX_ZSEI_ENABLED=true", "OMEX_ZSEI_HOST=" + tc.url, "OMEX_ZSEI_TIMEOUT_MS=300"}
-			if _, stderr, code := runContainerCmd(t, dir, env, "container", "run", file, "--record", rec); code != 0 {
+			if _, stderr, code := omexcEnv(t, dir, env, "container", "run", file, "--record", rec); code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
 			data, _ := os.ReadFile(rec)
@@ -345,17 +312,17 @@ func TestContainerFileContext(t *testing.T) {
 	file, rec := filepath.Join(dir, "c.json"), filepath.Join(dir, "run.json")
 	create := []string{"container", "create", "testdata/stories260K/stories260K.bin", "--tokenizer", "testdata/stories260K/tok512.bin",
 		"-p", "Tell me about this model", "--context", "testdata/stories260K/README.md", "-n", "4", "--temp", "0", "-o", file}
-	if _, stderr, code := runContainerCmd(t, root, nil, create...); code != 0 || !strings.Contains(stderr, "(read -> generate)") {
+	if _, stderr, code := omexcEnv(t, root, nil, create...); code != 0 || !strings.Contains(stderr, "(read -> generate)") {
 		t.Fatalf("create: exit %d: %s", code, stderr)
 	}
-	if _, stderr, code := runContainerCmd(t, root, nil, "container", "run", file, "--record", rec, "--json"); code != 0 {
+	if _, stderr, code := omexcEnv(t, root, nil, "container", "run", file, "--record", rec, "--json"); code != 0 {
 		t.Fatalf("run: exit %d: %s", code, stderr)
 	}
 	data, _ := os.ReadFile(rec)
 	if !strings.Contains(string(data), `"prompt": "# stories260K`) {
 		t.Fatalf("the model did not get the file's content:\n%.2000s", data)
 	}
-	_, stderr, code := runContainerCmd(t, root, []string{"OMEX_SECURITY_FILE_ROOT=" + filepath.Join(root, "omexerr")}, create...)
+	_, stderr, code := omexcEnv(t, root, []string{"OMEX_SECURITY_FILE_ROOT=" + filepath.Join(root, "omexerr")}, create...)
 	if code != 11 || !strings.Contains(stderr, "outside the file_reader root") {
 		t.Fatalf("outside the root: exit %d: %s", code, stderr)
 	}
