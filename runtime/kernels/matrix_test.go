@@ -66,3 +66,17 @@ func TestVector(t *testing.T) {
 		t.Errorf("wrong length: %v", err)
 	}
 }
+
+// TestMatVecSerialPathAllocatesNothing: a decode loop calls MatVec for every
+// weight on every token, so the small-matrix path must not allocate.
+func TestMatVecSerialPathAllocatesNothing(t *testing.T) {
+	w := &tensor.Tensor{Name: "w", DType: tensor.F32, Shape: []int{8, 8}, Data: make([]byte, 8*8*4)}
+	m, err := NewMatrix(w, "w", 8, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, x := make([]float32, 8), make([]float32, 8)
+	if a := testing.AllocsPerRun(100, func() { m.MatVec(out, x) }); a != 0 {
+		t.Fatalf("MatVec allocates %v times per call", a)
+	}
+}

@@ -32,6 +32,13 @@ func (m *Matrix) MatMul(out, x []float32, n int) {
 		m.rowsDot(out, x, n, 0, m.rows)
 		return
 	}
+	m.parallelRowsDot(out, x, n, workers)
+}
+
+// parallelRowsDot splits the weight rows across workers goroutines. It is
+// a function of its own so the goroutine closure's captures escape only on
+// this path: the serial path above allocates nothing per call.
+func (m *Matrix) parallelRowsDot(out, x []float32, n, workers int) {
 	var wg sync.WaitGroup
 	chunk := (m.rows + workers - 1) / workers
 	for lo := 0; lo < m.rows; lo += chunk {
