@@ -54,7 +54,7 @@ func (e *modelExecutor) acquire(ctx context.Context, path, tokPath string) (*loa
 		return nil, ctx.Err()
 	}
 	if !lm.done {
-		lm.m, lm.tok, lm.err = loadModel(path, tokPath)
+		lm.m, lm.tok, lm.err = importer.LoadReference(path, tokPath)
 		lm.done = lm.err == nil || omexerr.CategoryOf(lm.err) == omexerr.Model // only a bad model is final
 	}
 	if lm.err != nil {
@@ -66,25 +66,6 @@ func (e *modelExecutor) acquire(ctx context.Context, path, tokPath string) (*loa
 		return nil, err
 	}
 	return lm, nil
-}
-
-// loadModel opens any supported model input and builds the model and its
-// tokenizer.
-func loadModel(path, tokPath string) (*model.Model, *tokenizer.Tokenizer, error) {
-	src, err := importer.Open(path, importer.OpenOptions{Tokenizer: tokPath})
-	if err != nil {
-		return nil, nil, err
-	}
-	defer src.Close()
-	tok, err := tokenizer.New(src.Tokenizer())
-	if err != nil {
-		return nil, nil, omexerr.Modelf("model.tokenizer", "cannot build the tokenizer").WithFile(path).Wrap(err)
-	}
-	m, err := model.New(src.Config(), src.ReadTensor)
-	if err != nil {
-		return nil, nil, err
-	}
-	return m, tok, nil
 }
 
 func (e *modelExecutor) execute(ctx context.Context, t *task) (*result, error) {

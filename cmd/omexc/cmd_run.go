@@ -21,7 +21,6 @@ import (
 	"github.com/omex-dev/omex/passes"
 	"github.com/omex-dev/omex/resultcache"
 	"github.com/omex-dev/omex/runtime/generate"
-	"github.com/omex-dev/omex/runtime/model"
 	"github.com/omex-dev/omex/runtime/tokenizer"
 	"github.com/omex-dev/omex/telemetry"
 )
@@ -157,7 +156,7 @@ result cache in [storage] cache_dir, bounded by cache_max_mb.`,
 // stderr.
 func loadRunModel(cmd *cobra.Command, path, tokPath string, reference bool, opt *passes.Options, metrics bool) (generate.Model, *tokenizer.Tokenizer, error) {
 	if reference {
-		m, tok, err := loadModel(path, tokPath)
+		m, tok, err := importer.LoadReference(path, tokPath)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -168,9 +167,9 @@ func loadRunModel(cmd *cobra.Command, path, tokPath string, reference bool, opt 
 		return nil, nil, err
 	}
 	defer src.Close()
-	tok, err := tokenizer.New(src.Tokenizer())
+	tok, err := importer.NewTokenizer(src.Tokenizer(), path)
 	if err != nil {
-		return nil, nil, omexerr.Modelf("model.tokenizer", "cannot build the tokenizer").WithFile(path).Wrap(err)
+		return nil, nil, err
 	}
 	s, res, err := compile.Load(cmd.Context(), src, *opt)
 	if err != nil {
@@ -193,25 +192,6 @@ func changedPassFlag(cmd *cobra.Command) string {
 		}
 	})
 	return name
-}
-
-// loadModel opens any supported model input and builds the reference
-// runtime's model and tokenizer from it.
-func loadModel(path, tokPath string) (*model.Model, *tokenizer.Tokenizer, error) {
-	src, err := importer.Open(path, importer.OpenOptions{Tokenizer: tokPath})
-	if err != nil {
-		return nil, nil, err
-	}
-	defer src.Close()
-	tok, err := tokenizer.New(src.Tokenizer())
-	if err != nil {
-		return nil, nil, omexerr.Modelf("model.tokenizer", "cannot build the tokenizer").WithFile(path).Wrap(err)
-	}
-	m, err := model.New(src.Config(), src.ReadTensor)
-	if err != nil {
-		return nil, nil, err
-	}
-	return m, tok, nil
 }
 
 // applyRunConfig fills what the flags left unset from the configuration:

@@ -26,11 +26,7 @@ func openTokenizer(path, pre string) (*tokenizer.Tokenizer, error) {
 		}
 		spec.Pre, spec.PreRegex = pre, nil
 	}
-	tok, err := tokenizer.New(spec)
-	if err != nil {
-		return nil, omexerr.Modelf("model.tokenizer", "cannot build the tokenizer").WithFile(path).Wrap(err)
-	}
-	return tok, nil
+	return importer.NewTokenizer(spec, path)
 }
 
 func newTokenizeCmd() *cobra.Command {
