@@ -17,9 +17,9 @@ import (
 // sits beside it, its bos_token, eos_token, add_bos_token and add_eos_token
 // are applied too, since that is where transformers keeps them.
 func LoadHFJSON(path string) (Spec, error) {
-	data, err := os.ReadFile(path)
+	data, err := readTokenizerFile(path)
 	if err != nil {
-		return Spec{}, omexerr.Inputf("input.not_found", "cannot read the tokenizer").WithFile(path).Wrap(err)
+		return Spec{}, err
 	}
 	spec, err := ParseHFJSON(data, path)
 	if err != nil {

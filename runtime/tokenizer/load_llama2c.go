@@ -3,7 +3,6 @@ package tokenizer
 import (
 	"encoding/binary"
 	"math"
-	"os"
 	"strings"
 
 	"github.com/omex-dev/omex/omexerr"
@@ -13,9 +12,9 @@ import (
 // tokens to read (the checkpoint's vocab_size); <= 0 reads to the end of
 // the file.
 func LoadLlama2cBin(path string, vocabSize int) (Spec, error) {
-	data, err := os.ReadFile(path)
+	data, err := readTokenizerFile(path)
 	if err != nil {
-		return Spec{}, omexerr.Inputf("input.not_found", "cannot read the tokenizer").WithFile(path).Wrap(err)
+		return Spec{}, err
 	}
 	return ParseLlama2cBin(data, vocabSize, path)
 }

@@ -3,7 +3,6 @@ package tokenizer
 import (
 	"encoding/binary"
 	"math"
-	"os"
 	"regexp"
 
 	"github.com/omex-dev/omex/omexerr"
@@ -12,9 +11,9 @@ import (
 // LoadSentencePieceModel reads a SentencePiece tokenizer.model (the
 // ModelProto protobuf of google/sentencepiece), e.g. Llama 2's.
 func LoadSentencePieceModel(path string) (Spec, error) {
-	data, err := os.ReadFile(path)
+	data, err := readTokenizerFile(path)
 	if err != nil {
-		return Spec{}, omexerr.Inputf("input.not_found", "cannot read the tokenizer").WithFile(path).Wrap(err)
+		return Spec{}, err
 	}
 	return ParseSentencePieceModel(data, path)
 }

@@ -1,7 +1,6 @@
 package tokenizer
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -24,9 +23,9 @@ import (
 // there is one (BOS and EOS then follow its bos_token and eos_token), else
 // Llama 3's 256 (<|begin_of_text|> BOS, <|end_of_text|> EOS, ...).
 func LoadTiktoken(path string) (Spec, error) {
-	data, err := os.ReadFile(path)
+	data, err := readTokenizerFile(path)
 	if err != nil {
-		return Spec{}, omexerr.Inputf("input.not_found", "cannot read the tokenizer").WithFile(path).Wrap(err)
+		return Spec{}, err
 	}
 	spec, err := parseTiktokenRanks(data, path)
 	if err != nil {
@@ -65,23 +64,13 @@ func parseTiktokenRanks(data []byte, name string) (Spec, error) {
 	byRank := map[int]string{}
 	seen := map[string]int{}
 	maxRank := -1
-	off := 0
-	for lineNo := 1; off < len(data); lineNo++ {
-		end := bytes.IndexByte(data[off:], '\n')
-		next := off + end + 1
-		if end < 0 {
-			end = len(data) - off
-			next = len(data)
-		}
-		line := strings.TrimSuffix(string(data[off:off+end]), "\r")
-		lineOff := off
-		off = next
+	for ln := range textLines(data) {
+		line := ln.Text
 		if line == "" {
 			continue
 		}
 		bad := func(format string, args ...any) (Spec, error) {
-			return Spec{}, omexerr.Modelf("model.bad_tokenizer", "line %d: %s", lineNo, fmt.Sprintf(format, args...)).
-				WithFile(name).WithOffset(int64(lineOff))
+			return Spec{}, lineError(name, ln, format, args...)
 		}
 		b64, rankText, ok := strings.Cut(line, " ")
 		if !ok {

@@ -3,7 +3,6 @@ package tokenizer
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"strconv"
@@ -138,23 +137,13 @@ func parseVocabJSON(data []byte, name string) ([]string, error) {
 // A "#version" line and blank lines are skipped.
 func parseMergesTXT(data []byte, name string, ids map[string]int) ([]string, error) {
 	var merges []string
-	off := 0
-	for lineNo := 1; off < len(data); lineNo++ {
-		end := bytes.IndexByte(data[off:], '\n')
-		next := off + end + 1
-		if end < 0 {
-			end = len(data) - off
-			next = len(data)
-		}
-		line := strings.TrimSuffix(string(data[off:off+end]), "\r")
-		lineOff := off
-		off = next
+	for ln := range textLines(data) {
+		line := ln.Text
 		if line == "" || strings.HasPrefix(line, "#version") {
 			continue
 		}
 		bad := func(format string, args ...any) error {
-			return omexerr.Modelf("model.bad_tokenizer", "line %d: %s", lineNo, fmt.Sprintf(format, args...)).
-				WithFile(name).WithOffset(int64(lineOff))
+			return lineError(name, ln, format, args...)
 		}
 		l, r, ok := strings.Cut(line, " ")
 		if !ok || l == "" || r == "" || strings.Contains(r, " ") {
