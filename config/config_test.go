@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/omex-dev/omex/internal/editdist"
 	"github.com/omex-dev/omex/omexerr"
 )
 
@@ -275,7 +276,7 @@ func TestShowRoundTrips(t *testing.T) {
 }
 
 func TestSuggestDistance(t *testing.T) {
-	if d := levenshtein("kitten", "sitting"); d != 3 {
+	if d := editdist.Levenshtein("kitten", "sitting"); d != 3 {
 		t.Fatalf("levenshtein = %d", d)
 	}
 	if s := suggestKey("tmp"); s != "" {

@@ -1,28 +1,10 @@
 package config
 
-import "strings"
+import (
+	"strings"
 
-// levenshtein is the edit distance between a and b (insertions, deletions
-// and substitutions of bytes; keys are ASCII).
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+	"github.com/omex-dev/omex/internal/editdist"
+)
 
 // closeEnough bounds how far a suggestion may be from what was typed: a
 // third of its length, at least 2, so "tmp" does not become "top_p" but
@@ -41,9 +23,9 @@ func suggestKey(unknown string) string {
 	}
 	best, bestD := "", 1<<30
 	for _, k := range allKeys {
-		d := levenshtein(unknown, k.full)
+		d := editdist.Levenshtein(unknown, k.full)
 		// The same key name in another section costs one edit.
-		if nd := levenshtein(name, k.name) + 1; sec != k.section && nd < d {
+		if nd := editdist.Levenshtein(name, k.name) + 1; sec != k.section && nd < d {
 			d = nd
 		}
 		if d < bestD {
@@ -60,7 +42,7 @@ func suggestKey(unknown string) string {
 func suggestSection(unknown string) string {
 	best, bestD := "", 1<<30
 	for _, s := range sectionList {
-		if d := levenshtein(unknown, s); d < bestD {
+		if d := editdist.Levenshtein(unknown, s); d < bestD {
 			best, bestD = s, d
 		}
 	}

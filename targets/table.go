@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/omex-dev/omex/internal/editdist"
 	"github.com/omex-dev/omex/omexerr"
 )
 
@@ -90,7 +91,7 @@ func suggest(s string, candidates []string) string {
 	lower := strings.ToLower(s)
 	best, bestScore, bestD := "", -1, -1
 	for _, c := range candidates {
-		d := editDistance(lower, c)
+		d := editdist.Levenshtein(lower, c)
 		// "avx2" for "amd64-avx2": a part of a name is as good as a typo;
 		// ties go to the smaller edit.
 		score := d
@@ -105,27 +106,6 @@ func suggest(s string, candidates []string) string {
 		return ""
 	}
 	return ` (did you mean "` + best + `"?)`
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // validPair reports whether the Go toolchain can build for goos/goarch.
