@@ -1,8 +1,6 @@
 package passes
 
 import (
-	"fmt"
-
 	"github.com/omex-dev/omex/codegen/goasm"
 	"github.com/omex-dev/omex/ir"
 	"github.com/omex-dev/omex/targets"
@@ -28,7 +26,7 @@ func init() {
 
 // InterleavedLayoutName is the name of the layout of lanes interleaved
 // rows, as weight annotations print it: `layout "interleave8"`.
-func InterleavedLayoutName(lanes int) string { return fmt.Sprintf("interleave%d", lanes) }
+func InterleavedLayoutName(lanes int) string { return goasm.LayoutName(lanes) }
 
 // InterleavedLayout is the row-interleaved layout of lanes rows per group
 // for 2-D matrices and tables of any weight type (goasm.Interleave).

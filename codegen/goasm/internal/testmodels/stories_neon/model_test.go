@@ -1,0 +1,17 @@
+package stories_neon
+
+import (
+	"testing"
+
+	"github.com/omex-dev/omex/codegen/goasm/internal/modeltest"
+	"github.com/omex-dev/omex/runtime/generate"
+	"github.com/omex-dev/omex/tensor"
+)
+
+func TestGeneratedModel(t *testing.T) {
+	modeltest.Check(t, "stories_neon", func(get func(string) (*tensor.Tensor, error)) (generate.Model, error) {
+		return NewFromWeights(get)
+	})
+}
+
+func TestUpToDate(t *testing.T) { modeltest.UpToDate(t, "stories_neon") }

@@ -1,0 +1,207 @@
+package goasm
+
+// modelRuntimeSource is model_runtime_gen.go: the helpers every generated
+// model uses (weight loading and checks, the matvec worker pool, the
+// embedding row of an interleaved table, the small elementwise ops). It is
+// the same for every model, so it is source text rather than generated
+// from the module.
+func modelRuntimeSource(pkg string) string {
+	return header + "package " + pkg + modelRuntimeBody
+}
+
+const modelRuntimeBody = `
+
+import (
+	"math"
+	"runtime"
+
+	"github.com/omex-dev/omex/omexerr"
+	"github.com/omex-dev/omex/runtime/kernels"
+	"github.com/omex-dev/omex/tensor"
+)
+
+// mvWeight is a matrix in the kernels' interleaved layout and the
+// generated kernel that reads it.
+type mvWeight struct {
+	fn      func(out []float32, w []byte, s []float32, x []float32, g0, g1 int)
+	data    []byte
+	f32     []float32 // data as float32 (f32 tables: the embedding row)
+	scales  []float32
+	dtype   tensor.DType
+	lanes   int
+	cols    int
+	groups  int
+	work    int // multiply-adds of one product
+}
+
+// loadInterleaved reads weight name and checks it is the interleaved
+// matrix the kernel was generated for.
+func loadInterleaved(get func(string) (*tensor.Tensor, error), name string, dt tensor.DType, rows, cols, lanes, groups, dataBytes, scales int,
+	fn func(out []float32, w []byte, s []float32, x []float32, g0, g1 int)) (mvWeight, error) {
+	t, err := get(name)
+	if err != nil {
+		return mvWeight{}, err
+	}
+	if t == nil || t.DType != dt || len(t.Shape) != 2 || t.Shape[0] != groups*lanes || t.Shape[1] != cols ||
+		len(t.Data) != dataBytes || len(t.Scales) != scales {
+		return mvWeight{}, omexerr.Modelf("model.tensor_layout", "tensor %s is not the %v [%d,%d] in groups of %d rows the kernels were generated for", name, dt, rows, cols, lanes).WithTensor(name)
+	}
+	w := mvWeight{fn: fn, data: t.Data, scales: t.Scales, dtype: dt, lanes: lanes, cols: cols, groups: groups, work: rows * cols}
+	if dt == tensor.F32 {
+		w.f32 = kernels.AsFloat32(t.Data)
+	}
+	return w, nil
+}
+
+// loadMatrix reads a row-major weight matrix.
+func loadMatrix(get func(string) (*tensor.Tensor, error), name string, rows, cols int) (*kernels.Matrix, error) {
+	t, err := get(name)
+	if err != nil {
+		return nil, err
+	}
+	return kernels.NewMatrix(t, name, rows, cols)
+}
+
+// loadVector reads a norm scale or a bias as float32.
+func loadVector(get func(string) (*tensor.Tensor, error), name string, n int) ([]float32, error) {
+	t, err := get(name)
+	if err != nil {
+		return nil, err
+	}
+	return kernels.Vector(t, name, n)
+}
+
+// row writes row r of the interleaved matrix, dequantized as
+// runtime/kernels dequantizes, into dst (the embedding lookup).
+func (w *mvWeight) row(r int, dst []float32) {
+	k, lanes := w.cols, w.lanes
+	g, j := r/lanes, r%lanes
+	dst = dst[:k]
+	switch w.dtype {
+	case tensor.F32:
+		for c := range dst {
+			dst[c] = w.f32[(g*k+c)*lanes+j]
+		}
+	case tensor.F16, tensor.BF16:
+		for c := range dst {
+			i := 2 * ((g*k+c)*lanes + j)
+			h := uint16(w.data[i]) | uint16(w.data[i+1])<<8
+			if w.dtype == tensor.F16 {
+				dst[c] = kernels.F16ToF32(h)
+			} else {
+				dst[c] = kernels.BF16ToF32(h)
+			}
+		}
+	case tensor.Q8_0:
+		nb := k / tensor.BlockSize
+		for c := range dst {
+			dst[c] = float32(int8(w.data[(g*k+c)*lanes+j])) * w.scales[(g*nb+c/tensor.BlockSize)*lanes+j]
+		}
+	case tensor.Q4_0:
+		nb := k / tensor.BlockSize
+		for c := range dst {
+			q := w.data[(g*k/2+c/2)*lanes+j] >> (4 * (c % 2)) & 0x0f
+			dst[c] = float32(int(q)-8) * w.scales[(g*nb+c/tensor.BlockSize)*lanes+j]
+		}
+	}
+}
+
+// mvParallelWork is the number of multiply-adds above which a product is
+// split across goroutines (runtime/kernels' threshold).
+const mvParallelWork = 1 << 16
+
+// mvJob is one range of row groups of one product.
+type mvJob struct {
+	w      *mvWeight
+	out, x []float32
+	g0, g1 int
+}
+
+// mvPool runs the row groups of large products on GOMAXPROCS goroutines
+// started once, so a decode step starts none and allocates nothing (jobs
+// travel by value through buffered channels). Splitting by row groups
+// changes no sum: every output is one lane's sequential sum.
+type mvPool struct {
+	n    int
+	jobs chan mvJob
+	done chan struct{}
+}
+
+func newPool() *mvPool {
+	p := &mvPool{n: runtime.GOMAXPROCS(0)}
+	if p.n > 1 {
+		p.jobs = make(chan mvJob, p.n)
+		p.done = make(chan struct{}, p.n)
+		for range p.n - 1 {
+			go p.work()
+		}
+	}
+	return p
+}
+
+func (p *mvPool) work() {
+	for j := range p.jobs {
+		j.w.fn(j.out, j.w.data, j.w.scales, j.x, j.g0, j.g1)
+		p.done <- struct{}{}
+	}
+}
+
+// matvec computes out = W x with w's kernel, in parallel when it is large.
+func (p *mvPool) matvec(w *mvWeight, out, x []float32) {
+	if p.n <= 1 || w.work < mvParallelWork || w.groups < 2 {
+		w.fn(out, w.data, w.scales, x, 0, w.groups)
+		return
+	}
+	parts := min(p.n, w.groups)
+	chunk := (w.groups + parts - 1) / parts
+	sent := 0
+	for g0 := chunk; g0 < w.groups; g0 += chunk {
+		p.jobs <- mvJob{w, out, x, g0, min(g0+chunk, w.groups)}
+		sent++
+	}
+	w.fn(out, w.data, w.scales, x, 0, chunk)
+	for range sent {
+		<-p.done
+	}
+}
+
+// geluInto writes the exact (erf) GELU of x into out, computed in float64
+// and rounded once (docs/IR.md).
+func geluInto(out, x []float32) {
+	for i, v := range x {
+		f := float64(v)
+		out[i] = float32(0.5 * f * (1 + math.Erf(f/math.Sqrt2)))
+	}
+}
+
+// scalarAdd writes a + s (s + a when first) into out.
+func scalarAdd(out, a []float32, s float32, first bool) {
+	for i, v := range a {
+		if first {
+			out[i] = s + v
+		} else {
+			out[i] = v + s
+		}
+	}
+}
+
+// scalarMul writes a * s (s * a when first) into out.
+func scalarMul(out, a []float32, s float32, first bool) {
+	for i, v := range a {
+		if first {
+			out[i] = s * v
+		} else {
+			out[i] = v * s
+		}
+	}
+}
+
+// sliceCopy copies elements s..e-1 of the middle axis of x, seen as
+// [outer, n, inner], into out.
+func sliceCopy(out, x []float32, outer, n, inner, s, e int) {
+	w := (e - s) * inner
+	for o := range outer {
+		copy(out[o*w:(o+1)*w], x[(o*n+s)*inner:(o*n+e)*inner])
+	}
+}
+`
