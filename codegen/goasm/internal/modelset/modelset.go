@@ -14,6 +14,7 @@ import (
 	"github.com/omex-dev/omex/frontend/lower"
 	"github.com/omex-dev/omex/ir"
 	"github.com/omex-dev/omex/passes"
+	"github.com/omex-dev/omex/runtime/model"
 	"github.com/omex-dev/omex/targets"
 	"github.com/omex-dev/omex/tensor"
 )
@@ -58,6 +59,7 @@ func ByPackage(pkg string) (Model, error) {
 // target, with its row-major weight reader (Close releases it).
 type Compiled struct {
 	Module *ir.Module
+	Config model.Config // the model's configuration (zero for IR models)
 	Read   func(string) (*tensor.Tensor, error)
 	Close  func() error
 	Target targets.Target
@@ -99,7 +101,7 @@ func (m Model) Compile(shared string) (*Compiled, error) {
 		src.Close()
 		return nil, err
 	}
-	return &Compiled{Module: res.Module, Read: src.ReadTensor, Close: src.Close, Target: t, ISA: isa}, nil
+	return &Compiled{Module: res.Module, Config: src.Config(), Read: src.ReadTensor, Close: src.Close, Target: t, ISA: isa}, nil
 }
 
 // Weights reads the compiled module's weights as the generated model wants

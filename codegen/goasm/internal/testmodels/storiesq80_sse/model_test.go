@@ -15,3 +15,9 @@ func TestGeneratedModel(t *testing.T) {
 }
 
 func TestUpToDate(t *testing.T) { modeltest.UpToDate(t, "storiesq80_sse") }
+
+func BenchmarkDecode(b *testing.B) {
+	modeltest.Bench(b, "storiesq80_sse", func(get func(string) (*tensor.Tensor, error)) (generate.Model, error) {
+		return NewFromWeights(get)
+	})
+}

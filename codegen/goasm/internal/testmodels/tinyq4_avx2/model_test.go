@@ -15,3 +15,9 @@ func TestGeneratedModel(t *testing.T) {
 }
 
 func TestUpToDate(t *testing.T) { modeltest.UpToDate(t, "tinyq4_avx2") }
+
+func BenchmarkDecode(b *testing.B) {
+	modeltest.Bench(b, "tinyq4_avx2", func(get func(string) (*tensor.Tensor, error)) (generate.Model, error) {
+		return NewFromWeights(get)
+	})
+}

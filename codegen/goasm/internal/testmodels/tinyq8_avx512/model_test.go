@@ -15,3 +15,9 @@ func TestGeneratedModel(t *testing.T) {
 }
 
 func TestUpToDate(t *testing.T) { modeltest.UpToDate(t, "tinyq8_avx512") }
+
+func BenchmarkDecode(b *testing.B) {
+	modeltest.Bench(b, "tinyq8_avx512", func(get func(string) (*tensor.Tensor, error)) (generate.Model, error) {
+		return NewFromWeights(get)
+	})
+}
