@@ -18,6 +18,17 @@
 // repacked to [ceil(N/L)][K/32][L]), multiply by x[k], add.
 //
 // Generate writes a package's kernels (assembly, stubs, fallbacks);
-// Interleave repacks a weight for them. internal/testkernels holds a fixed
-// set of generated kernels that the tests assemble, run and benchmark.
+// Interleave repacks a weight for them (passes registers it as each
+// assembly target's layout). GenerateModel writes a whole model package:
+// the decode schedule, straight-line Go over the memory plan's arena,
+// calling these kernels for every matrix product. Only the products are
+// assembly: rmsnorm, rope, softmax, attention, SiLU·mul and add call
+// runtime/kernels, because their float32 order is a sum along the vector
+// (rmsnorm's squares, attention's dot products and weighted sums, softmax's
+// denominator) or goes through float64 exp/sin/cos, and none of them
+// weighs much next to the matrices.
+//
+// internal/testkernels holds a fixed set of generated kernels that the
+// tests assemble, run (arm64 under qemu) and benchmark; internal/testmodels
+// the generated schedules of real models, run against the interpreter.
 package goasm
