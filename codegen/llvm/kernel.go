@@ -137,7 +137,8 @@ func (k MatVec) check(m machine) error {
 	if k.DType.Quantized() && k.K%tensor.BlockSize != 0 {
 		return omexerr.Inputf("input.kernel_shape", "matvec: %v needs K a multiple of %d, got %d", k.DType, tensor.BlockSize, k.K)
 	}
-	if k.WeightBytes() > 1<<40 {
+	// N and K fit 31 bits, so the product cannot overflow.
+	if int64(k.N)*int64(k.K) > 1<<36 {
 		return omexerr.Inputf("input.kernel_shape", "matvec: shape %dx%d %v is too large for one kernel", k.N, k.K, k.DType)
 	}
 	return nil

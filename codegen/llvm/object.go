@@ -49,18 +49,6 @@ func inspectObject(data []byte, m machine, ks []Kernel) (*Object, error) {
 	if f.Class != elf.ELFCLASS64 || f.Machine != want || f.Type != elf.ET_REL {
 		return nil, bad("ELF %v %v %v, want a 64-bit %v relocatable object", f.Class, f.Machine, f.Type, want)
 	}
-	for _, s := range f.Sections {
-		if s.Type != elf.SHT_RELA && s.Type != elf.SHT_REL {
-			continue
-		}
-		if int(s.Info) >= len(f.Sections) {
-			return nil, bad("relocation section %s points at section %d of %d", s.Name, s.Info, len(f.Sections))
-		}
-		target := f.Sections[s.Info]
-		if target.Flags&elf.SHF_ALLOC != 0 && s.Size > 0 {
-			return nil, bad("section %s has relocations (%s, %d bytes); the Go linker does not apply relocations inside a .syso of a static executable, so the kernels must not need any (a constant pool or a call slipped in)", target.Name, s.Name, s.Size)
-		}
-	}
 	syms, err := f.Symbols()
 	if err != nil {
 		return nil, bad("reading symbols: %v", err)
@@ -77,6 +65,18 @@ func inspectObject(data []byte, m machine, ks []Kernel) (*Object, error) {
 		if elf.ST_BIND(s.Info) == elf.STB_GLOBAL {
 			defined[s.Name] = elf.ST_TYPE(s.Info)
 			names = append(names, s.Name)
+		}
+	}
+	for _, s := range f.Sections {
+		if s.Type != elf.SHT_RELA && s.Type != elf.SHT_REL {
+			continue
+		}
+		if int(s.Info) >= len(f.Sections) {
+			return nil, bad("relocation section %s points at section %d of %d", s.Name, s.Info, len(f.Sections))
+		}
+		target := f.Sections[s.Info]
+		if target.Flags&elf.SHF_ALLOC != 0 && s.Size > 0 {
+			return nil, bad("section %s has relocations (%s, %d bytes); the Go linker does not apply relocations inside a .syso of a static executable, so the kernels must not need any (a constant pool or a call slipped in)", target.Name, s.Name, s.Size)
 		}
 	}
 	for _, k := range ks {

@@ -3,6 +3,7 @@ package llvm
 import (
 	"context"
 	"fmt"
+	"go/format"
 	"slices"
 	"strings"
 
@@ -37,12 +38,13 @@ func Package(ctx context.Context, pkg string, t targets.Target, ks []Kernel, llc
 //   - kernels_llvm_gen.go: the range check the matvecs share;
 //   - kernels_llvm_<goarch>_gen.go (//go:build <goarch>): NAME for each
 //     kernel, checking its slices and calling NAME_asm;
-//   - kernels_llvm_<goarch>_gen.s: the trampolines NAME_asm, which call
-//     the object's C functions with the platform's C calling convention;
-//   - kernels_llvm_<goarch>.syso: the object, linked in by the Go linker;
 //   - kernels_llvm_other_gen.go (every other GOARCH): NAME in pure Go,
 //     the same float32 operations (matvecs) or runtime/kernels' function
-//     (elementwise ops).
+//     (elementwise ops);
+//   - kernels_llvm_<goarch>_gen.s: the trampolines NAME_asm, which call
+//     the object's C functions with the platform's C calling convention;
+//   - kernels_llvm_<goarch>.syso: the object, linked in by the Go linker
+//     (the file name's GOARCH suffix is its build constraint).
 //
 // The package imports github.com/omex-dev/omex/runtime/kernels (fallbacks),
 // so it must live in that module. The matvec functions have goasm's
@@ -66,13 +68,21 @@ func GoFiles(pkg string, t targets.Target, ks []Kernel, obj *Object) ([]File, er
 		}
 	}
 	arch := m.goarch
-	files := []File{
-		{"kernels_llvm_gen.go", []byte(commonFile(pkg, ks))},
-		{"kernels_llvm_" + arch + "_gen.go", []byte(archFile(pkg, arch, ks))},
-		{"kernels_llvm_" + arch + "_gen.s", []byte(asmFile(arch, ks, obj.StackBytes))},
-		{"kernels_llvm_" + arch + ".syso", obj.Data},
-		{"kernels_llvm_other_gen.go", []byte(otherFile(pkg, arch, ks))},
+	var files []File
+	for _, f := range []struct{ name, src string }{
+		{"kernels_llvm_gen.go", commonFile(pkg, ks)},
+		{"kernels_llvm_" + arch + "_gen.go", archFile(pkg, arch, ks)},
+		{"kernels_llvm_other_gen.go", otherFile(pkg, arch, ks)},
+	} {
+		data, err := format.Source([]byte(f.src))
+		if err != nil {
+			return nil, omexerr.Executionf("codegen.llvm_source", "llvm: generated %s does not parse: %v", f.name, err)
+		}
+		files = append(files, File{f.name, data})
 	}
+	files = append(files,
+		File{"kernels_llvm_" + arch + "_gen.s", []byte(asmFile(arch, ks, obj.StackBytes))},
+		File{"kernels_llvm_" + arch + ".syso", obj.Data})
 	return files, nil
 }
 
