@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/omex-dev/omex/codegen/goasm"
 	"github.com/omex-dev/omex/codegen/link"
 	"github.com/omex-dev/omex/frontend"
 	"github.com/omex-dev/omex/frontend/importer"
@@ -148,12 +149,19 @@ func runBuild(cmd *cobra.Command, modelPath string, bf *buildFlags, opt *passes.
 	if err != nil {
 		return err
 	}
+	facts := buildFacts(t, modelName, sum, res.Module, opt)
+	gen, ctor, err := generateModel(res.Module, t, &weights, src, &facts, bf.verbose)
+	if err != nil {
+		return err
+	}
 	req := link.Request{
-		Target:  t,
-		Output:  out,
-		Facts:   buildFacts(t, modelName, sum, res.Module, opt),
-		Weights: weights,
-		WorkDir: bf.work,
+		Target:    t,
+		Output:    out,
+		Facts:     facts,
+		Weights:   weights,
+		WorkDir:   bf.work,
+		Generated: gen,
+		Ctor:      ctor,
 	}
 	pr := newBuildProgress()
 	req.Progress = pr.update
@@ -171,6 +179,40 @@ func runBuild(cmd *cobra.Command, modelPath string, bf *buildFlags, opt *passes.
 		fmt.Fprintf(w, "  build module kept in %s\n", r.WorkDir)
 	}
 	return nil
+}
+
+// generateModel generates the model's decode schedule and matvec kernels
+// for the target's instruction set (codegen/goasm) and points the weights at
+// the layout those kernels read. Generic targets, and modules the schedule
+// generator cannot express, keep the reference runtime: the executable is
+// correct either way, and --version/--info say which backend runs it.
+func generateModel(m *ir.Module, t targets.Target, w *link.Weights, src frontend.Source, facts *exe.Facts, verbose bool) (map[string][]byte, link.ModelCtor, error) {
+	isa, _ := goasm.ForTarget(t)
+	if isa == goasm.Generic {
+		return nil, link.ModelCtor{}, nil
+	}
+	files, err := goasm.GenerateModel(m, isa, "model")
+	if err != nil {
+		if e, ok := omexerr.As(err); ok && e.Code == "model.codegen_unsupported" {
+			if verbose {
+				fmt.Fprintf(os.Stderr, "codegen: %v; the executable runs the reference runtime\n", err)
+			}
+			return nil, link.ModelCtor{}, nil
+		}
+		return nil, link.ModelCtor{}, err
+	}
+	gen := map[string][]byte{}
+	for _, f := range files {
+		gen["gen/model/"+f.Name] = f.Data
+	}
+	w.Read = passes.RepackedWeights(m, t.Name, src.ReadTensor)
+	for i := range w.Tensors {
+		if decl := m.Weight(w.Tensors[i].Name); decl != nil {
+			w.Tensors[i].Layout = decl.Layout
+		}
+	}
+	facts.Backend = "goasm"
+	return gen, link.ModelCtor{Package: "github.com/omex-dev/omex/gen/model", Func: goasm.ModelFunc}, nil
 }
 
 // resolveTarget turns --target, --goos and --goarch into a target: the

@@ -171,9 +171,11 @@ func TestBuildExecutableFlags(t *testing.T) {
 			Function     string `json:"function"`
 			Instructions int    `json:"instructions"`
 		} `json:"plan"`
-		ArenaBytes, WeightBytes int64
-		Context, Vocab          int
-		Mapped                  bool `json:"weights_mapped"`
+		ArenaBytes  int64 `json:"arena_bytes"`
+		WeightBytes int64 `json:"weight_bytes"`
+		Context     int   `json:"context"`
+		Vocab       int   `json:"vocab"`
+		Mapped      bool  `json:"weights_mapped"`
 	}
 	if err := json.Unmarshal([]byte(out), &info); err != nil || code != 0 {
 		t.Fatalf("--info: exit %d, %v: %s %s", code, err, out, stderr)
@@ -181,7 +183,9 @@ func TestBuildExecutableFlags(t *testing.T) {
 	if len(info.Plan) != 2 || info.Plan[1].Function != "decode" || info.Plan[1].Instructions == 0 || !info.Mapped {
 		t.Errorf("--info: %s", out)
 	}
-	if !strings.Contains(out, `"arena_bytes"`) || !strings.Contains(out, `"weight_bytes": 1040128`) || !strings.Contains(out, `"context": 512`) {
+	// 1040128 bytes are stories260K's f32 weights page-aligned; kernels
+	// that pad rows to their vector width may carry a little more.
+	if info.ArenaBytes <= 0 || info.WeightBytes < 1040128 || info.WeightBytes > 1100000 || info.Context != 512 {
 		t.Errorf("--info lacks arena, weight bytes or context: %s", out)
 	}
 	if out, _, code := runExe(t, dir, "", exePath, "--help"); code != 0 || !strings.Contains(out, "--top-k") {
