@@ -29,7 +29,7 @@ import (
 
 // buildEmitKinds are the extra outputs build can write beside the
 // executable (--emit). Code generators add theirs.
-var buildEmitKinds = []string{"ir"}
+var buildEmitKinds = []string{"ir", "asm"}
 
 // buildFlags are build's own flags (the pass flags come from addPassFlags).
 type buildFlags struct {
@@ -82,7 +82,7 @@ Run the result with --help to see its flags (-p, -n, --temp, --top-k,
 	f.StringVar(&bf.goarch, "goarch", "", "architecture to build for, with --target=generic (default: this machine's)")
 	f.StringVarP(&bf.out, "output", "o", "", "the executable to write (default: the model's name in the current directory)")
 	f.StringVar(&bf.tokPath, "tokenizer", "", "tokenizer file (needed for llama2.c checkpoints: tokenizer.bin)")
-	f.StringSliceVar(&bf.emit, "emit", nil, "also write these beside the executable: "+strings.Join(buildEmitKinds, ", ")+" (OUT.ir: the optimized IR)")
+	f.StringSliceVar(&bf.emit, "emit", nil, "also write these beside the executable: "+strings.Join(buildEmitKinds, ", ")+" (OUT.ir: the optimized IR; OUT.asm/: the generated Go assembly, stubs, fallbacks and schedule)")
 	f.StringVar(&bf.work, "work", "", "write the Go build module into this directory and keep it (for inspection)")
 	f.BoolVarP(&bf.verbose, "verbose", "v", false, "print what the passes report (FLOPs saved, arena sizes, precision) to stderr")
 	opt = addPassFlags(f)
@@ -154,6 +154,14 @@ func runBuild(cmd *cobra.Command, modelPath string, bf *buildFlags, opt *passes.
 	if err != nil {
 		return err
 	}
+	if slices.Contains(bf.emit, "asm") {
+		if len(gen) == 0 {
+			return omexerr.Inputf("input.bad_flag", "--emit=asm: target %s runs the reference runtime, so there is no generated code to write", t.Name).WithFlag("--emit")
+		}
+		if err := writeGenerated(out+".asm", gen); err != nil {
+			return err
+		}
+	}
 	req := link.Request{
 		Target:    t,
 		Output:    out,
@@ -177,6 +185,20 @@ func runBuild(cmd *cobra.Command, modelPath string, bf *buildFlags, opt *passes.
 	fmt.Fprintf(w, "  time   %v (go build %v)\n", time.Since(start).Round(time.Millisecond), r.GoBuild.Round(time.Millisecond))
 	if r.WorkDir != "" {
 		fmt.Fprintf(w, "  build module kept in %s\n", r.WorkDir)
+	}
+	return nil
+}
+
+// writeGenerated writes the generated package's files into dir (replacing
+// files of the same names), for people to read what the build compiled.
+func writeGenerated(dir string, gen map[string][]byte) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return omexerr.Resourcef("resource.write", "cannot create the directory").WithFile(dir).WithFlag("--emit").Wrap(err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(gen)) {
+		if err := writeOutput(filepath.Join(dir, filepath.Base(name)), string(gen[name])); err != nil {
+			return err
+		}
 	}
 	return nil
 }
