@@ -16,7 +16,6 @@ import (
 
 	omex "github.com/omex-dev/omex"
 	"github.com/omex-dev/omex/runtime/kernels"
-	"github.com/omex-dev/omex/tensor"
 )
 
 // The link tests build real Go executables, without cgo, from the
@@ -333,7 +332,7 @@ func writeHarness(t testing.TB, dir string, llc *LLC, h *harness) error {
 	}
 	for _, tg := range simdTargets(t) {
 		set := tg.Kernels
-		ks := testKernels(set)
+		ks := append(testKernels(set), benchKernels(set)...)
 		files, err := Package(context.Background(), set, tg, ks, llc)
 		if err != nil {
 			return err
@@ -484,6 +483,3 @@ func TestLinkARM64(t *testing.T) {
 	}
 	checkArch(t, "arm64", runner)
 }
-
-// rawWeight is the weight as runtime/kernels reads it (for the bench).
-func rawWeight(w *tensor.Tensor) ([]byte, []float32) { return w.Data, w.Scales }
