@@ -31,9 +31,9 @@ import (
 	"github.com/omex-dev/omex/tensor"
 )
 
-// mainSource runs both generated packages on the same weights: run.c's
-// prompt "Once upon a time", then greedy decoding, printing per package
-// the ids and a digest of every logit's bits.
+// mainSource runs both generated packages on the same weights (argument
+// 1): a prompt (argument 2, ids), then greedy decoding (argument 3 steps),
+// printing per package the ids and a digest of every logit's bits.
 const mainSource = `package main
 
 import (
@@ -43,6 +43,8 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strconv"
+	"strings"
 
 	goasmmodel "github.com/omex-dev/omex/llvmtest/goasm/model"
 	llvmmodel "github.com/omex-dev/omex/llvmtest/llvm/model"
@@ -77,19 +79,30 @@ func main() {
 	if err != nil {
 		panic(err)
 	}
-	run("goasm", g)
-	run("llvm", l)
+	var prompt []int
+	for _, f := range strings.Split(os.Args[2], ",") {
+		id, err := strconv.Atoi(f)
+		if err != nil {
+			panic(err)
+		}
+		prompt = append(prompt, id)
+	}
+	steps, err := strconv.Atoi(os.Args[3])
+	if err != nil {
+		panic(err)
+	}
+	run("goasm", g, prompt, steps)
+	run("llvm", l, prompt, steps)
 }
 
-func run(name string, m generate.Model) {
+func run(name string, m generate.Model, prompt []int, steps int) {
 	h := sha256.New()
-	prompt := []int{1, 403, 407, 261, 378}
 	logits, err := m.Prefill(prompt, 0)
 	if err != nil {
 		panic(err)
 	}
 	ids := append([]int(nil), prompt[1:]...)
-	for pos := len(prompt); pos < len(prompt)+252; pos++ {
+	for pos := len(prompt); pos < len(prompt)+steps; pos++ {
 		for _, v := range logits {
 			h.Write(binary.LittleEndian.AppendUint32(nil, math.Float32bits(v)))
 		}
@@ -112,13 +125,33 @@ func run(name string, m generate.Model) {
 }
 `
 
-// TestStoriesLLVMBackend builds stories260K (f32) for AVX2 (native) and
-// NEON (under qemu-aarch64) with the LLVM kernels and checks the tokens
-// against run.c's golden ids and the Go-assembly build's tokens and
-// logits, bit for bit.
-func TestStoriesLLVMBackend(t *testing.T) {
+// model is one build checked: a shared model file, its target and
+// quantization, and run.c's golden ids when there are some.
+type model struct {
+	path, tokenizer, target, quant string
+	golden                         string
+	prompt                         string // token ids, BOS first
+	steps                          int
+}
+
+// models: stories260K at f32 on AVX2 (native) and NEON (qemu-aarch64),
+// against run.c's golden ids; TinyStories-656K as Q8_0 on AVX-512 and
+// its F16 GGUF quantized to q4_0 on AVX2 (the goasm test models' mix).
+var models = []model{
+	{path: "models/stories260K/stories260K.bin", tokenizer: "models/stories260K/tok512.bin", target: "amd64-avx2",
+		golden: "golden/stories260K.run_c.once_upon.t0.n256.ids.txt", prompt: "1,403,407,261,378", steps: 252},
+	{path: "models/stories260K/stories260K.bin", tokenizer: "models/stories260K/tok512.bin", target: "arm64-neon",
+		golden: "golden/stories260K.run_c.once_upon.t0.n256.ids.txt", prompt: "1,403,407,261,378", steps: 252},
+	{path: "models/tinystories-656k/tinystories-656k-q8_0.gguf", target: "amd64-avx512", prompt: "1,9,70,300,14", steps: 60},
+	{path: "models/tinystories-656k/TinyStories-656K.f16.gguf", target: "amd64-avx2", quant: "q4_0", prompt: "1,9,70,300,14", steps: 60},
+}
+
+// TestModelsLLVMBackend builds each model with the LLVM kernels and
+// checks its tokens and logits against the Go-assembly build of the same
+// schedule, bit for bit, and stories260K's ids against run.c's.
+func TestModelsLLVMBackend(t *testing.T) {
 	if testing.Short() {
-		t.Skip("skipping: compiles a model and builds executables")
+		t.Skip("skipping: compiles models and builds executables")
 	}
 	shared := testfiles.Shared(t)
 	llc, err := llvm.FindLLC()
@@ -128,10 +161,9 @@ func TestStoriesLLVMBackend(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("skipping: no go command")
 	}
-	golden := testfiles.ReadIDs(t, filepath.Join(shared, "golden/stories260K.run_c.once_upon.t0.n256.ids.txt"))
-	for _, name := range []string{"amd64-avx2", "arm64-neon"} {
-		t.Run(name, func(t *testing.T) {
-			tg, err := targets.Lookup(name)
+	for _, md := range models {
+		t.Run(filepath.Base(md.path)+"/"+md.target+md.quant, func(t *testing.T) {
+			tg, err := targets.Lookup(md.target)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -146,7 +178,7 @@ func TestStoriesLLVMBackend(t *testing.T) {
 			case !tg.Supported():
 				t.Skipf("skipping: this CPU does not run %s", tg.Name)
 			}
-			out := buildAndRun(t, shared, tg, llc, runner)
+			out := buildAndRun(t, shared, md, tg, llc, runner)
 			lines := strings.Split(strings.TrimSpace(out), "\n")
 			if len(lines) != 2 {
 				t.Fatalf("harness output:\n%s", out)
@@ -161,23 +193,31 @@ func TestStoriesLLVMBackend(t *testing.T) {
 			if strings.Join(g[2:], " ") != strings.Join(l[2:], " ") {
 				t.Errorf("ids differ:\ngoasm %v\nllvm  %v", g[2:], l[2:])
 			}
-			want := make([]string, len(golden))
-			for i, id := range golden {
-				want[i] = strconv.Itoa(id)
+			what := "ids"
+			if md.golden != "" {
+				golden := testfiles.ReadIDs(t, filepath.Join(shared, md.golden))
+				want := make([]string, len(golden))
+				for i, id := range golden {
+					want[i] = strconv.Itoa(id)
+				}
+				if len(l)-2 < len(want) || strings.Join(l[2:2+len(want)], " ") != strings.Join(want, " ") {
+					t.Errorf("llvm ids differ from run.c's golden:\n got %v\nwant %v", l[2:], want)
+				}
+				what = "ids (run.c's golden)"
 			}
-			if len(l)-2 < len(want) || strings.Join(l[2:2+len(want)], " ") != strings.Join(want, " ") {
-				t.Errorf("llvm ids differ from run.c's golden:\n got %v\nwant %v", l[2:], want)
-			}
-			t.Logf("%s: %d ids equal to run.c's golden, logits bit-identical to the Go-assembly build (digest %.16s)", tg.Name, len(golden), l[1])
+			t.Logf("%s on %s: %d %s and every logit bit-identical to the Go-assembly build", filepath.Base(md.path), tg.Name, len(l)-2, what)
 		})
 	}
 }
 
-// buildAndRun compiles stories260K for tg, generates both packages, builds
+// buildAndRun compiles model md for tg, generates both packages, builds
 // the harness for tg's GOARCH with CGO_ENABLED=0 and runs it.
-func buildAndRun(t *testing.T, shared string, tg targets.Target, llc *llvm.LLC, runner []string) string {
-	src, err := importer.Open(filepath.Join(shared, "models/stories260K/stories260K.bin"),
-		importer.OpenOptions{Tokenizer: filepath.Join(shared, "models/stories260K/tok512.bin")})
+func buildAndRun(t *testing.T, shared string, md model, tg targets.Target, llc *llvm.LLC, runner []string) string {
+	opt := importer.OpenOptions{}
+	if md.tokenizer != "" {
+		opt.Tokenizer = filepath.Join(shared, md.tokenizer)
+	}
+	src, err := importer.Open(filepath.Join(shared, md.path), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +226,7 @@ func buildAndRun(t *testing.T, shared string, tg targets.Target, llc *llvm.LLC, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := passes.Compile(context.Background(), mod, passes.Options{Target: tg.Name, Weights: src.ReadTensor})
+	res, err := passes.Compile(context.Background(), mod, passes.Options{Target: tg.Name, Quant: md.quant, Weights: src.ReadTensor})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +308,7 @@ func buildAndRun(t *testing.T, shared string, tg targets.Target, llc *llvm.LLC, 
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build (CGO_ENABLED=0, %s): %v\n%s", tg, err, out)
 	}
-	argv := append(append([]string{}, runner...), bin, filepath.Join(dir, "weights.gob"))
+	argv := append(append([]string{}, runner...), bin, filepath.Join(dir, "weights.gob"), md.prompt, strconv.Itoa(md.steps))
 	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, out)
