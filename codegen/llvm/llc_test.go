@@ -1,7 +1,9 @@
 package llvm
 
 import (
+	"bytes"
 	"context"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -26,6 +28,40 @@ func TestCompile(t *testing.T) {
 			}
 		}
 		t.Logf("%s (LLVM %s): %d kernels, object %d bytes, largest kernel stack frame %d bytes", tg.Name, l.Version, len(ks), len(obj.Data), obj.StackBytes)
+
+		// The .ll a user gets from --emit=llvm passes llc as its header
+		// says to run it.
+		text, err := Emit(tg, ks)
+		if err != nil {
+			t.Fatal(err)
+		}
+		args := []string{"-O2", "-filetype=obj", "-fp-contract=off", "-o", os.DevNull, "-"}
+		if l.Major < 15 {
+			args = append([]string{"-opaque-pointers"}, args...)
+		}
+		cmd := exec.Command(l.Path, args...)
+		cmd.Stdin = strings.NewReader(text)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s: llc %s on the emitted .ll: %v\n%s", tg.Name, strings.Join(args, " "), err, out)
+		}
+	}
+}
+
+// TestCompileReproducible: the same kernels give the same object bytes.
+func TestCompileReproducible(t *testing.T) {
+	l := requireLLC(t)
+	tg := simdTargets(t)[3] // neon
+	ks := testKernels(tg.Kernels)[:12]
+	a, err := l.Compile(context.Background(), tg, ks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := l.Compile(context.Background(), tg, ks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Data, b.Data) {
+		t.Error("two compilations of the same kernels differ")
 	}
 }
 
