@@ -115,4 +115,7 @@ func TestKernelNames(t *testing.T) {
 	if k.Lanes() != 8 || k.Groups() != 5 || k.GroupBytes() != 64*8/2 || k.GroupScales() != 2*8 || k.WeightBytes() != 5*256 || k.ScaleCount() != 80 {
 		t.Errorf("layout sizes of %s: lanes %d groups %d bytes %d scales %d", k.Name(), k.Lanes(), k.Groups(), k.GroupBytes(), k.GroupScales())
 	}
+	if g := (MatVec{"riscv", tensor.F32, 8, 8}).Groups(); g != 0 {
+		t.Errorf("unknown kernel set: %d groups", g)
+	}
 }

@@ -73,9 +73,12 @@ func (k MatVec) Name() string {
 func (k MatVec) Lanes() int { return lanesOf(k.Kernels) }
 
 // Groups is ceil(N/Lanes); the last group is padded with zero rows when
-// N is not a multiple of Lanes.
+// N is not a multiple of Lanes. It is 0 for an unknown kernel set.
 func (k MatVec) Groups() int {
 	l := k.Lanes()
+	if l == 0 {
+		return 0
+	}
 	return (k.N + l - 1) / l
 }
 
