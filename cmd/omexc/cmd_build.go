@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/omex-dev/omex/codegen/goasm"
 	"github.com/omex-dev/omex/codegen/link"
+	"github.com/omex-dev/omex/codegen/llvm"
 	"github.com/omex-dev/omex/frontend"
 	"github.com/omex-dev/omex/frontend/importer"
 	"github.com/omex-dev/omex/ir"
@@ -29,11 +31,12 @@ import (
 
 // buildEmitKinds are the extra outputs build can write beside the
 // executable (--emit). Code generators add theirs.
-var buildEmitKinds = []string{"ir", "asm"}
+var buildEmitKinds = []string{"ir", "asm", "llvm"}
 
 // buildFlags are build's own flags (the pass flags come from addPassFlags).
 type buildFlags struct {
 	target, goos, goarch, out, tokPath, work string
+	backend                                  string
 	emit                                     []string
 	verbose                                  bool
 }
@@ -82,7 +85,8 @@ Run the result with --help to see its flags (-p, -n, --temp, --top-k,
 	f.StringVar(&bf.goarch, "goarch", "", "architecture to build for, with --target=generic (default: this machine's)")
 	f.StringVarP(&bf.out, "output", "o", "", "the executable to write (default: the model's name in the current directory)")
 	f.StringVar(&bf.tokPath, "tokenizer", "", "tokenizer file (needed for llama2.c checkpoints: tokenizer.bin)")
-	f.StringSliceVar(&bf.emit, "emit", nil, "also write these beside the executable: "+strings.Join(buildEmitKinds, ", ")+" (OUT.ir: the optimized IR; OUT.asm/: the generated Go assembly, stubs, fallbacks and schedule)")
+	f.StringSliceVar(&bf.emit, "emit", nil, "also write these beside the executable: "+strings.Join(buildEmitKinds, ", ")+" (OUT.ir: the optimized IR; OUT.asm/: the generated Go assembly, stubs, fallbacks and schedule; OUT.ll: the kernels as LLVM IR)")
+	f.StringVar(&bf.backend, "backend", "goasm", "kernel backend: goasm (Go assembly, no external tools) or llvm (kernels compiled by llc, linked without cgo)")
 	f.StringVar(&bf.work, "work", "", "write the Go build module into this directory and keep it (for inspection)")
 	f.BoolVarP(&bf.verbose, "verbose", "v", false, "print what the passes report (FLOPs saved, arena sizes, precision) to stderr")
 	opt = addPassFlags(f)
@@ -96,6 +100,9 @@ func runBuild(cmd *cobra.Command, modelPath string, bf *buildFlags, opt *passes.
 		if !slices.Contains(buildEmitKinds, k) {
 			return omexerr.Inputf("input.bad_flag", "unknown --emit %q; valid: %s", k, strings.Join(buildEmitKinds, ", ")).WithFlag("--emit")
 		}
+	}
+	if bf.backend != "goasm" && bf.backend != "llvm" {
+		return omexerr.Inputf("input.bad_flag", "unknown --backend %q; valid: goasm, llvm", bf.backend).WithFlag("--backend")
 	}
 	t, err := resolveTarget(bf)
 	if err != nil {
@@ -154,6 +161,14 @@ func runBuild(cmd *cobra.Command, modelPath string, bf *buildFlags, opt *passes.
 	if err != nil {
 		return err
 	}
+	if bf.backend == "llvm" || slices.Contains(bf.emit, "llvm") {
+		if len(gen) == 0 {
+			return omexerr.Inputf("input.bad_flag", "target %s runs the reference runtime: there are no kernels for LLVM to compile", t.Name).WithFlag("--backend")
+		}
+		if err := llvmKernels(cmd.Context(), res.Module, t, gen, bf, out, &facts); err != nil {
+			return err
+		}
+	}
 	if slices.Contains(bf.emit, "asm") {
 		if len(gen) == 0 {
 			return omexerr.Inputf("input.bad_flag", "--emit=asm: target %s runs the reference runtime, so there is no generated code to write", t.Name).WithFlag("--emit")
@@ -200,6 +215,46 @@ func writeGenerated(dir string, gen map[string][]byte) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// llvmKernels writes the matvec kernels as LLVM IR for --emit=llvm and,
+// with --backend=llvm, compiles them with llc and puts them in place of the
+// Go-assembly kernels in gen (the schedule stays the same).
+func llvmKernels(ctx context.Context, m *ir.Module, t targets.Target, gen map[string][]byte, bf *buildFlags, out string, facts *exe.Facts) error {
+	ks, err := llvm.ModuleKernels(m, t)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(bf.emit, "llvm") {
+		text, err := llvm.Emit(t, ks)
+		if err != nil {
+			return err
+		}
+		if err := writeOutput(out+".ll", text); err != nil {
+			return err
+		}
+	}
+	if bf.backend != "llvm" {
+		return nil
+	}
+	llc, err := llvm.FindLLC()
+	if err != nil {
+		return err
+	}
+	files, err := llvm.Package(ctx, "model", t, ks, llc)
+	if err != nil {
+		return err
+	}
+	for name := range gen {
+		if strings.HasPrefix(filepath.Base(name), "matvec_") {
+			delete(gen, name)
+		}
+	}
+	for _, f := range files {
+		gen["gen/model/"+f.Name] = f.Data
+	}
+	facts.Backend = "llvm"
 	return nil
 }
 

@@ -446,3 +446,35 @@ func shellWords(t *testing.T, s string) []string {
 	}
 	return words
 }
+
+// TestBuildLLVMBackend: --backend=llvm links kernels compiled by llc into
+// the executable (no cgo), which then prints run.c's story byte for byte,
+// as the Go-assembly build does; --emit=llvm writes the .ll, which llc
+// accepts. Skips without llc (Debian's llvm package).
+func TestBuildLLVMBackend(t *testing.T) {
+	if _, err := exec.LookPath("llc"); err != nil {
+		t.Skip("llc is not installed (apt-get install llvm); --backend=llvm needs it")
+	}
+	if isa, _ := goasm.ForTarget(targets.Host()); isa == goasm.Generic {
+		t.Skip("this host's target runs the reference runtime: no kernels for LLVM")
+	}
+	exePath := buildStory(t, "--backend", "llvm", "--emit", "llvm")
+	out, stderr, code := runExe(t, t.TempDir(), "", exePath, storyGreedy...)
+	if code != 0 || out != goldenStory(t) {
+		t.Fatalf("exit %d, stderr %q\n got %q", code, stderr, out)
+	}
+	if v, _, _ := runExe(t, t.TempDir(), "", exePath, "--version"); !strings.Contains(v, "backend:      llvm") {
+		t.Fatalf("--version does not name the llvm backend:\n%s", v)
+	}
+	ll := exePath + ".ll"
+	if _, err := os.Stat(ll); err != nil {
+		t.Fatalf("--emit=llvm wrote no %s: %v", ll, err)
+	}
+	obj := filepath.Join(t.TempDir(), "k.o")
+	if b, err := exec.Command("llc", "-opaque-pointers", "-O2", "-filetype=obj", ll, "-o", obj).CombinedOutput(); err != nil {
+		t.Fatalf("llc rejects the emitted IR: %v\n%s", err, b)
+	}
+	if _, stderr, code := omexc(t, repoRoot(t), append(append([]string{}, storyArgs...), "-o", filepath.Join(t.TempDir(), "x"), "--backend", "nope")...); code != 11 {
+		t.Fatalf("--backend=nope: exit %d, want 11: %s", code, stderr)
+	}
+}
