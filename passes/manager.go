@@ -220,6 +220,7 @@ type BrokenIRError struct {
 	Dump string // where the broken IR was written ("" when no dump was asked for)
 }
 
+// Error says which pass broke the IR and where its output was dumped.
 func (e *BrokenIRError) Error() string {
 	msg := fmt.Sprintf("internal compiler error: pass %s produced IR that does not verify: %v", e.Pass, e.Err)
 	if e.Dump != "" {

@@ -16,6 +16,7 @@ type ConvertError struct {
 	Msg    string
 }
 
+// Error names the tensor and what could not be converted.
 func (e *ConvertError) Error() string { return fmt.Sprintf("tensor %s: %s", e.Tensor, e.Msg) }
 
 // Convert returns a copy of t with its elements in dtype to: every source
