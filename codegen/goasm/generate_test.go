@@ -68,6 +68,10 @@ func TestGenerateDeterministic(t *testing.T) {
 		"matvec_arm64_gen.go": "func matvec_neon_f16_5x7_asm(out *float32, w *byte, s *float32, x *float32, g0, g1 int)",
 		"matvec_arm64_gen.s":  "WORD $",
 		"matvec_other_gen.go": "//go:build !amd64 && !arm64",
+		"matmul_gen.go":       "matvec_neon_f16_5x7_rows,",
+		"matmul_amd64_gen.go": "matvec_avx2_q8_0_13x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)",
+		"matmul_amd64_gen.s":  "TEXT ·matvec_avx2_q8_0_13x64_rows_asm(SB), NOSPLIT, $64-56",
+		"matmul_other_gen.go": "//go:build !amd64",
 	}
 	for i := range a {
 		if a[i].Name != b[i].Name || !bytes.Equal(a[i].Data, b[i].Data) {

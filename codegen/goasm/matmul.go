@@ -1,0 +1,125 @@
+package goasm
+
+import (
+	"fmt"
+	"strings"
+)
+
+// MatMulRows is how many input rows one call of a matmul kernel's
+// assembly computes together: each weight vector is loaded (and
+// dequantized) once and used for that many rows, which is where prompt
+// processing gets its speed over one matvec per token.
+const MatMulRows = 4
+
+// RowsName is the Go identifier of kernel m's several-rows form,
+// NAME_rows, with the signature
+//
+//	func NAME_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int)
+//
+// It computes, for r = 0..rows-1, groups g0..g1-1 of out[r*stride:] =
+// W x[r*stride:], each row bit for bit what NAME computes for it (the same
+// sequential float32 sum per output, separate multiply and add). The
+// amd64 kernels run MatMulRows rows per pass over the weights; other
+// architectures (and the rows left over) call NAME per row. Output rows
+// must not overlap input rows.
+func (m MatVec) RowsName() string { return m.Name() + "_rows" }
+
+// matmulFiles returns the several-rows kernels' files: matmul_gen.go
+// (the table), matmul_amd64_gen.go and .s (assembly for the amd64 ISAs),
+// matmul_other_gen.go (every other GOARCH: NAME per row). They call only
+// NAME, so a package whose matvec files come from another generator (the
+// llvm backend replaces matvec_*) keeps them.
+func matmulFiles(pkg string, ks []MatVec) []struct {
+	name, src string
+	gofmt     bool
+} {
+	type f = struct {
+		name, src string
+		gofmt     bool
+	}
+	files := []f{{"matmul_gen.go", matmulTableGo(pkg, ks), true}, {"matmul_amd64_gen.go", matmulArchGo(pkg, "amd64", ks), true}}
+	if s := matmulAsm(ks); s != "" {
+		files = append(files, f{"matmul_amd64_gen.s", s, false})
+	}
+	return append(files, f{"matmul_other_gen.go", matmulArchGo(pkg, "", ks), true})
+}
+
+// matmulTableGo is matmul_gen.go: the several-rows kernels by matvec name.
+func matmulTableGo(pkg string, ks []MatVec) string {
+	var b strings.Builder
+	b.WriteString(header)
+	fmt.Fprintf(&b, "package %s\n\n", pkg)
+	b.WriteString("// matmulKernels maps each matvec kernel's name to its several-rows form.\n")
+	b.WriteString("var matmulKernels = map[string]func(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int){\n")
+	for _, m := range ks {
+		fmt.Fprintf(&b, "\t%q: %s,\n", m.Name(), m.RowsName())
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// matmulAsmHere reports whether m's several-rows form has assembly for
+// arch.
+func matmulAsmHere(m MatVec, arch string) bool { return arch == "amd64" && m.ISA.GOARCH() == "amd64" }
+
+// matmulArchGo is matmul_<arch>_gen.go (arch "" for every GOARCH but
+// amd64).
+func matmulArchGo(pkg, arch string, ks []MatVec) string {
+	var b strings.Builder
+	if arch == "" {
+		b.WriteString("//go:build !amd64\n\n")
+	} else {
+		fmt.Fprintf(&b, "//go:build %s\n\n", arch)
+	}
+	b.WriteString(header)
+	fmt.Fprintf(&b, "package %s\n\n", pkg)
+	for _, m := range ks {
+		name, rn := m.Name(), m.RowsName()
+		asm := matmulAsmHere(m, arch)
+		if asm {
+			fmt.Fprintf(&b, "// %s_asm computes %d rows of %s (x and out rows stride floats apart).\n//\n//go:noescape\n", rn, MatMulRows, name)
+			fmt.Fprintf(&b, "func %s_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)\n\n", rn)
+		}
+		fmt.Fprintf(&b, "// %s computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as %s does.\n", rn, name)
+		fmt.Fprintf(&b, "func %s(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {\n", rn)
+		fmt.Fprintf(&b, "\tif g0 < 0 || g1 > %d || g0 > g1 || rows < 0 || stride < 0 {\n\t\tpanic(%q)\n\t}\n", m.Groups(), rn+": arguments out of range")
+		b.WriteString("\tif g0 == g1 {\n\t\treturn\n\t}\n")
+		b.WriteString("\tr := 0\n")
+		if asm {
+			fmt.Fprintf(&b, "\tif q := rows - rows%%%d; q > 0 {\n", MatMulRows)
+			fmt.Fprintf(&b, "\t\t_ = out[(q-1)*stride+min(g1*%d, %d)-1]\n", m.Lanes(), m.N)
+			fmt.Fprintf(&b, "\t\t_ = x[(q-1)*stride+%d]\n", m.K-1)
+			fmt.Fprintf(&b, "\t\t_ = w[g1*%d-1]\n", m.groupBytes())
+			sp := "nil"
+			if m.DType.Quantized() {
+				fmt.Fprintf(&b, "\t\t_ = s[g1*%d-1]\n", m.groupScales())
+				sp = "&s[0]"
+			}
+			fmt.Fprintf(&b, "\t\tfor ; r < q; r += %d {\n", MatMulRows)
+			fmt.Fprintf(&b, "\t\t\t%s_asm(&out[r*stride], &w[0], %s, &x[r*stride], stride, g0, g1)\n\t\t}\n\t}\n", rn, sp)
+		}
+		b.WriteString("\tfor ; r < rows; r++ {\n")
+		fmt.Fprintf(&b, "\t\t%s(out[r*stride:], w, s, x[r*stride:], g0, g1)\n\t}\n}\n\n", name)
+	}
+	return b.String()
+}
+
+// matmulAsm is matmul_amd64_gen.s, or "" when no kernel is for amd64.
+func matmulAsm(ks []MatVec) string {
+	var b strings.Builder
+	n := 0
+	for _, m := range ks {
+		if !matmulAsmHere(m, "amd64") {
+			continue
+		}
+		if n == 0 {
+			b.WriteString("//go:build amd64\n\n")
+			b.WriteString(header)
+			b.WriteString("#include \"textflag.h\"\n")
+		}
+		n++
+		b.WriteString("\n")
+		b.WriteString(emitMatMulAMD64(m))
+	}
+	return b.String()
+}
