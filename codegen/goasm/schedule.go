@@ -58,6 +58,9 @@ func GenerateModel(m *ir.Module, isa ISA, pkg string) ([]File, error) {
 	if err := g.emitDecode(); err != nil {
 		return nil, err
 	}
+	if err := g.emitRows(); err != nil {
+		return nil, err
+	}
 	var ks []MatVec
 	for _, w := range g.weights {
 		if w.kind == wInterleaved {
@@ -128,7 +131,13 @@ type schedGen struct {
 	maxUp      int // matmul_gate_up's up projection
 	maxScores  int // attention scores
 	result     *ir.Value
-	body       strings.Builder
+	body       strings.Builder // Decode's body
+	rowsBody   strings.Builder // prefillRows' body
+	// rowsMode: emitting prefillRows, where values live in one row block
+	// per prompt row (c[r*rowFloats:]), matrix products run over all rows
+	// at once and everything else in per-row loops; open: such a loop is
+	// open.
+	rowsMode, open bool
 }
 
 // matrixRoles are the operand roles that read a weight as a matrix.
@@ -337,11 +346,52 @@ func (g *schedGen) val(v *ir.Value) string {
 	return fmt.Sprintf("a[%d:%d]", lo, lo+int64(n))
 }
 
-// line writes one line of the decode body.
+// line writes one line of the body being emitted; in rows mode it goes
+// into the per-row loop, opened if need be, where a is the row's block.
 func (g *schedGen) line(format string, args ...any) {
-	g.body.WriteByte('\t')
-	fmt.Fprintf(&g.body, format, args...)
-	g.body.WriteByte('\n')
+	if g.rowsMode && !g.open {
+		g.raw("for r := range n {")
+		g.raw("\ta := c[r*rowFloats : (r+1)*rowFloats]")
+		g.open = true
+	}
+	if g.open {
+		g.rowsBody.WriteByte('\t')
+	}
+	g.raw(format, args...)
+}
+
+// raw writes one line outside any per-row loop.
+func (g *schedGen) raw(format string, args ...any) {
+	b := &g.body
+	if g.rowsMode {
+		b = &g.rowsBody
+	}
+	b.WriteByte('\t')
+	fmt.Fprintf(b, format, args...)
+	b.WriteByte('\n')
+}
+
+// closeRows ends the open per-row loop, if any.
+func (g *schedGen) closeRows() {
+	if g.open {
+		g.open = false
+		g.raw("}")
+	}
+}
+
+// tail turns a row's slice "a[LO:HI]" into the slice of the chunk from
+// row 0's LO on, "c[LO:]", which a several-rows kernel strides through.
+func tail(s string) string {
+	return "c[" + s[2:strings.IndexByte(s, ':')] + ":]"
+}
+
+// scratch is the prologue (h) or up-projection (up) scratch of n floats:
+// the Model's own in Decode, the row block's in rows mode.
+func (g *schedGen) scratch(name string, n int) string {
+	if g.rowsMode {
+		return fmt.Sprintf("a[%sOff : %sOff+%d]", name, name, n)
+	}
+	return fmt.Sprintf("m.%s[:%d]", name, n)
 }
 
 // f32lit spells a float32 exactly: its bits, with the value in a comment.
@@ -356,8 +406,29 @@ type operands struct {
 }
 
 // emitDecode writes the body of Decode: one block per instruction.
-func (g *schedGen) emitDecode() error {
-	for _, in := range g.f.Body {
+func (g *schedGen) emitDecode() error { return g.emitBody(false) }
+
+// emitRows writes the body of prefillRows: Decode's instructions for n
+// prompt rows at once. Attention runs row by row in order, each row
+// writing its keys and values before it attends, so row r sees positions
+// 0..pos+r: the module's causal prefill. The instruction that computes the
+// logits runs only when last is set, for the last row.
+func (g *schedGen) emitRows() error {
+	g.rowsMode = true
+	defer func() { g.rowsMode = false }()
+	return g.emitBody(true)
+}
+
+// emitBody writes one block per instruction of @decode.
+func (g *schedGen) emitBody(rows bool) error {
+	for i, in := range g.f.Body {
+		lastOnly := rows && i == len(g.f.Body)-1 && len(in.Results) == 1 && in.Results[0] == g.result
+		if lastOnly {
+			g.raw("// the logits: the last row only, on the last chunk")
+			g.raw("if last {")
+			g.raw("c, n := c[(n-1)*rowFloats:], 1")
+			g.raw("_ = n")
+		}
 		argRoles, refRoles, _ := in.Roles()
 		o := operands{args: map[string]*ir.Value{}, refs: map[string]string{}}
 		for i, r := range argRoles {
@@ -366,9 +437,18 @@ func (g *schedGen) emitDecode() error {
 		for i, r := range refRoles {
 			o.refs[r] = in.Refs[i]
 		}
-		g.line("// %s", strings.ReplaceAll(in.String(), "\n", " "))
+		g.raw("// %s", strings.ReplaceAll(in.String(), "\n", " "))
 		if err := g.emitInstr(in, o); err != nil {
 			return err
+		}
+		g.closeRows()
+		if lastOnly {
+			g.raw("copy(m.logits, c[%d:%d])", g.slot[g.result].Offset/4, g.slot[g.result].Offset/4+int64(g.vocab))
+			g.raw("}")
+		} else if rows && i == len(g.f.Body)-1 {
+			g.raw("if last {")
+			g.raw("copy(m.logits, c[(n-1)*rowFloats+%d:(n-1)*rowFloats+%d])", g.slot[g.result].Offset/4, g.slot[g.result].Offset/4+int64(g.vocab))
+			g.raw("}")
 		}
 	}
 	return nil
@@ -398,9 +478,13 @@ func (g *schedGen) oneRow(in *ir.Instr, x *ir.Value) error {
 // matvec writes out = W x (+ bias) for the weight named w.
 func (g *schedGen) matvec(out, x, w, bias string) {
 	sw := g.byName[w]
-	if sw.kind == wInterleaved {
+	switch {
+	case g.rowsMode && sw.kind == wInterleaved:
+		g.closeRows()
+		g.raw("m.pool.matmul(&m.%s, %s, %s, n, rowFloats)", sw.field, tail(out), tail(x))
+	case sw.kind == wInterleaved:
 		g.line("m.pool.matvec(&m.%s, %s, %s)", sw.field, out, x)
-	} else {
+	default:
 		g.line("m.%s.MatVec(%s, %s)", sw.field, out, x)
 	}
 	if bias != "" {
@@ -414,11 +498,16 @@ func (g *schedGen) rope(v string, in *ir.Instr) error {
 	theta, _ := in.Attrs.Float("theta")
 	layout, _ := in.Attrs.Str("layout")
 	i := g.ropeIdx[ropeKey{hd, math.Float32bits(theta)}]
+	cos, sin := fmt.Sprintf("m.cos%d", i), fmt.Sprintf("m.sin%d", i)
+	if g.rowsMode {
+		h := hd / 2
+		cos, sin = fmt.Sprintf("m.rcos%d[r*%d:(r+1)*%d]", i, h, h), fmt.Sprintf("m.rsin%d[r*%d:(r+1)*%d]", i, h, h)
+	}
 	switch layout {
 	case ir.RopeInterleaved:
-		g.line("kernels.RopeInterleaved(%s, m.cos%d, m.sin%d, %d)", v, i, i, hd)
+		g.line("kernels.RopeInterleaved(%s, %s, %s, %d)", v, cos, sin, hd)
 	case ir.RopeHalfSplit:
-		g.line("kernels.RopeHalfSplit(%s, m.cos%d, m.sin%d, %d)", v, i, i, hd)
+		g.line("kernels.RopeHalfSplit(%s, %s, %s, %d)", v, cos, sin, hd)
 	default:
 		return unsupported("%s: rope layout %q", in, layout)
 	}
@@ -435,8 +524,9 @@ func (g *schedGen) prologue(in *ir.Instr, o operands) string {
 	eps, _ := in.Attrs.Float("eps")
 	n, _ := g.elems(x)
 	g.maxH = max(g.maxH, n)
-	g.line("kernels.RMSNorm(m.h[:%d], %s, m.%s, %s)", n, g.val(x), g.byName[o.refs["norm"]].field, f32lit(eps))
-	return fmt.Sprintf("m.h[:%d]", n)
+	h := g.scratch("h", n)
+	g.line("kernels.RMSNorm(%s, %s, m.%s, %s)", h, g.val(x), g.byName[o.refs["norm"]].field, f32lit(eps))
+	return h
 }
 
 // emitInstr writes the calls of one instruction.
@@ -452,6 +542,9 @@ func (g *schedGen) emitInstr(in *ir.Instr, o operands) error {
 			return unsupported("%s: embed reads the token parameter only", in)
 		}
 		w := g.byName[o.refs["table"]]
+		if g.rowsMode {
+			g.line("token := tokens[r]")
+		}
 		g.line("if token >= %d {", w.rows)
 		g.line("\treturn nil, omexerr.Inputf(\"input.token_out_of_vocab\", \"token id %%d is outside the vocabulary (0..%d)\", token)", w.rows-1)
 		g.line("}")
@@ -491,6 +584,9 @@ func (g *schedGen) emitInstr(in *ir.Instr, o operands) error {
 		hd, _ := in.Attrs.Int("head_dim")
 		kvDim := kvHeads * hd
 		kc, vc := g.stateField[o.refs["kcache"]], g.stateField[o.refs["vcache"]]
+		if g.rowsMode {
+			g.line("pos := pos + r")
+		}
 		g.line("copy(m.%s[pos*%d:(pos+1)*%d], %s)", kc, kvDim, kvDim, g.val(k))
 		g.line("copy(m.%s[pos*%d:(pos+1)*%d], %s)", vc, kvDim, kvDim, g.val(v))
 		g.line("kernels.Attention(%s, %s, m.%s, m.%s, %d, %d, %d, pos+1, m.scores)", out, g.val(q), kc, vc, heads, kvHeads, hd)
@@ -562,7 +658,7 @@ func (g *schedGen) emitInstr(in *ir.Instr, o operands) error {
 		h := g.prologue(in, o)
 		n, _ := g.elems(in.Results[0])
 		g.maxUp = max(g.maxUp, n)
-		up := fmt.Sprintf("m.up[:%d]", n)
+		up := g.scratch("up", n)
 		g.matvec(out, h, o.refs["wg"], o.refs["bg"])
 		g.matvec(up, h, o.refs["wu"], o.refs["bu"])
 		g.line("kernels.SiLU(%s)", out)
@@ -631,7 +727,10 @@ func (g *schedGen) modelSource(pkg string) string {
 	p("\t\"github.com/omex-dev/omex/runtime/generate\"\n\t\"github.com/omex-dev/omex/runtime/kernels\"\n\t\"github.com/omex-dev/omex/tensor\"\n)\n\n")
 	p("var _ = math.Float32frombits // eps and theta literals\n\n")
 	p("const (\n\tctxLen = %d // positions the KV cache holds\n\tvocab = %d // logits per call\n", g.ctx, g.vocab)
-	p("\tarenaFloats = %d // the @%s arena: %d bytes\n)\n\n", g.plan.Arena/4, DecodeFunc, g.plan.Arena)
+	p("\tarenaFloats = %d // the @%s arena: %d bytes\n", g.plan.Arena/4, DecodeFunc, g.plan.Arena)
+	p("\t// A prompt row's block in prefill's chunk: the arena, then its own\n\t// prologue (h) and up-projection scratch.\n")
+	p("\thOff = arenaFloats\n\tupOff = hOff + %d\n\trowFloats = upOff + %d\n", g.maxH, g.maxUp)
+	p("\tchunkRows = %d // prompt rows prefill computes together\n)\n\n", min(PrefillRows, g.ctx))
 	p("// Model is the generated %s model, a generate.Model. It is not safe for\n// concurrent use.\n", g.m.Name)
 	p("type Model struct {\n\tarena []float32\n\tlogits []float32\n\tfilled int // positions of the cache written so far\n\tpool *mvPool\n")
 	if g.maxH > 0 {
@@ -641,8 +740,10 @@ func (g *schedGen) modelSource(pkg string) string {
 		p("\tup []float32 // matmul_gate_up's up projection\n")
 	}
 	p("\tscores []float32\n")
+	p("\tchunk []float32 // prefill's row blocks, allocated by the first Prefill\n")
 	for i, r := range g.ropes {
 		p("\tcos%d, sin%d []float32 // head_dim %d, theta %s\n", i, i, r.headDim, strconv.FormatFloat(float64(math.Float32frombits(r.theta)), 'g', -1, 32))
+		p("\trcos%d, rsin%d []float32 // the same per prefill row\n", i, i)
 	}
 	for _, s := range g.states {
 		p("\t%s []float32 // @%s\n", g.stateField[s.Name], s.Name)
@@ -663,6 +764,7 @@ func (g *schedGen) modelSource(pkg string) string {
 	p("// NewFromWeights builds the model over weights read by name: matrices in\n// the kernels' layout where the module says so, already converted to the\n// declared types. Weight data is used in place.\n")
 	p("func NewFromWeights(get func(name string) (*tensor.Tensor, error)) (*Model, error) {\n")
 	p("\tm := &Model{arena: make([]float32, arenaFloats), logits: make([]float32, vocab), pool: newPool(), scores: make([]float32, ctxLen)}\n")
+	p("\t_ = upOff // the scratch offsets a model without scratch leaves unused\n")
 	if g.maxH > 0 {
 		p("\tm.h = make([]float32, %d)\n", g.maxH)
 	}
@@ -680,7 +782,7 @@ func (g *schedGen) modelSource(pkg string) string {
 	for _, w := range g.weights {
 		switch w.kind {
 		case wInterleaved:
-			p("\tif m.%s, err = loadInterleaved(get, %q, %s, %d, %d, %d, %d, %d, %d, %s); err != nil {\n", w.field, w.name, dtypeLit[w.dtype], w.rows, w.cols, w.mv.Lanes(), w.mv.Groups(), w.mv.WeightBytes(), w.mv.ScaleCount(), w.mv.Name())
+			p("\tif m.%s, err = loadInterleaved(get, %q, %s, %d, %d, %d, %d, %d, %d, %s, %s); err != nil {\n", w.field, w.name, dtypeLit[w.dtype], w.rows, w.cols, w.mv.Lanes(), w.mv.Groups(), w.mv.WeightBytes(), w.mv.ScaleCount(), w.mv.Name(), w.mv.RowsName())
 		case wMatrix:
 			p("\tif m.%s, err = loadMatrix(get, %q, %d, %d); err != nil {\n", w.field, w.name, w.rows, w.cols)
 		default:
@@ -692,27 +794,7 @@ func (g *schedGen) modelSource(pkg string) string {
 	p("// ContextLength is the number of positions the model holds.\nfunc (m *Model) ContextLength() int { return ctxLen }\n\n")
 	p("// VocabSize is the number of logits per call.\nfunc (m *Model) VocabSize() int { return vocab }\n\n")
 	p("// Reset forgets the context.\nfunc (m *Model) Reset() { m.filled = 0 }\n\n")
-	p(`// Prefill runs the prompt one token at a time through the decode schedule
-// (bit for bit what the module's prefill computes) and returns the logits
-// after the last token; the slice is overwritten by the next call.
-func (m *Model) Prefill(tokens []int, pos int) ([]float32, error) {
-	if len(tokens) == 0 {
-		return nil, omexerr.Inputf("input.empty_prompt", "prefill needs at least one token")
-	}
-	if pos < 0 || pos+len(tokens) > ctxLen {
-		return nil, omexerr.Executionf("execution.context_full", "positions %%d..%%d are outside the context window (0..%%d)", pos, pos+len(tokens)-1, ctxLen-1)
-	}
-	var logits []float32
-	for i, t := range tokens {
-		var err error
-		if logits, err = m.Decode(t, pos+i); err != nil {
-			return nil, err
-		}
-	}
-	return logits, nil
-}
-
-`)
+	g.prefillSource(p)
 	p("// Decode runs one token at position pos (@%s) and returns its logits; the\n// slice is overwritten by the next call. It allocates nothing.\n", DecodeFunc)
 	p("func (m *Model) Decode(token, pos int) ([]float32, error) {\n")
 	p("\tif token < 0 {\n\t\treturn nil, omexerr.Inputf(\"input.token_out_of_vocab\", \"token id %%d is negative\", token)\n\t}\n")
@@ -738,4 +820,68 @@ func formatGo(name, src string) ([]byte, error) {
 		return nil, fmt.Errorf("goasm: generated %s does not parse: %w", name, err)
 	}
 	return out, nil
+}
+
+// PrefillRows is the most prompt rows a generated Prefill computes
+// together (fewer when the context is shorter): enough that each weight
+// vector serves several rows (MatMulRows per kernel pass) while the row
+// blocks stay small.
+const PrefillRows = 32
+
+// prefillSource writes Prefill and prefillRows.
+func (g *schedGen) prefillSource(p func(string, ...any)) {
+	p(`// Prefill runs the prompt through the schedule in chunks of chunkRows
+// rows: matrix products take all rows of a chunk at once (each row's sums
+// are its matvec's, bit for bit), the other ops run row by row, and
+// attention is causal, so the logits after the last token are the
+// module's prefill's, bit for bit. The slice is overwritten by the next
+// call. The first call allocates the chunk; later ones allocate nothing.
+func (m *Model) Prefill(tokens []int, pos int) ([]float32, error) {
+	if len(tokens) == 0 {
+		return nil, omexerr.Inputf("input.empty_prompt", "prefill needs at least one token")
+	}
+	if pos < 0 || pos+len(tokens) > ctxLen {
+		return nil, omexerr.Executionf("execution.context_full", "positions %%d..%%d are outside the context window (0..%%d)", pos, pos+len(tokens)-1, ctxLen-1)
+	}
+	if pos > m.filled {
+		return nil, omexerr.Executionf("execution.position_gap", "position %%d skips ahead of the cached context (%%d positions)", pos, m.filled)
+	}
+	for _, t := range tokens {
+		if t < 0 {
+			return nil, omexerr.Inputf("input.token_out_of_vocab", "token id %%d is negative", t)
+		}
+	}
+	if len(tokens) == 1 {
+		return m.Decode(tokens[0], pos)
+	}
+	if m.chunk == nil {
+		m.chunk = make([]float32, chunkRows*rowFloats)
+`)
+	for i, r := range g.ropes {
+		p("\t\tm.rcos%d, m.rsin%d = make([]float32, chunkRows*%d), make([]float32, chunkRows*%d)\n", i, i, r.headDim/2, r.headDim/2)
+	}
+	p(`	}
+	for start := 0; start < len(tokens); start += chunkRows {
+		end := min(start+chunkRows, len(tokens))
+		if err := m.prefillRows(tokens[start:end], pos+start, end == len(tokens)); err != nil {
+			return nil, err
+		}
+	}
+	return m.logits, nil
+}
+
+// prefillRows runs tokens (at most chunkRows) at positions pos.. as one
+// chunk and, when last, leaves the last row's logits in m.logits.
+func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
+	n := len(tokens)
+	c := m.chunk[:n*rowFloats]
+	for r := range n {
+`)
+	for i, r := range g.ropes {
+		h := r.headDim / 2
+		p("\t\tkernels.RopeTable(m.rcos%d[r*%d:(r+1)*%d], m.rsin%d[r*%d:(r+1)*%d], pos+r, %d, %s)\n", i, h, h, i, h, h, r.headDim, f32lit(math.Float32frombits(r.theta)))
+	}
+	p("\t}\n")
+	p("%s", strings.ReplaceAll(g.rowsBody.String(), "return nil, omexerr", "return omexerr"))
+	p("\tm.filled = pos + n\n\treturn nil\n}\n\n")
 }

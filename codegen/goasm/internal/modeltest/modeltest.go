@@ -142,6 +142,8 @@ func Check(t *testing.T, pkg string, newModel NewModel) {
 	}
 	t.Logf("%s on %s: %d positions, logits bit-identical to the interpreter", m.Package, tg.Name, pos)
 
+	checkPrefill(t, gen, ref)
+
 	// Decoding allocates nothing (the position is rewritten each time).
 	allocs := testing.AllocsPerRun(20, func() {
 		if _, err := gen.Decode(ids[0], 3); err != nil {
@@ -223,4 +225,91 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// checkPrefill runs the generated Prefill on prompts of several lengths (1,
+// a few, more than 16, more than one chunk of 32 rows) and compares its
+// logits bit for bit with the reference's prefill (the interpreter) and
+// with the generated Decode run token by token; then a prefill that
+// continues a context, and the allocations of a repeated prefill (none
+// after the first).
+func checkPrefill(t *testing.T, gen, ref generate.Model) {
+	t.Helper()
+	vocab, ctx := gen.VocabSize(), gen.ContextLength()
+	prompt := make([]int, min(70, ctx))
+	for i := range prompt {
+		prompt[i] = (i*7919 + 13) % vocab
+	}
+	prompt[0] = 1
+	lengths := []int{1, 5, 17, 39, 70}
+	for _, n := range lengths {
+		if n > len(prompt) {
+			continue
+		}
+		p := prompt[:n]
+		gen.Reset()
+		got, err := gen.Prefill(p, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append([]float32(nil), got...)
+		ref.Reset()
+		want, err := ref.Prefill(p, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sameLogits(got, want); err != nil {
+			t.Fatalf("prefill of %d tokens vs the interpreter: %v", n, err)
+		}
+		gen.Reset()
+		var step []float32
+		for i, tok := range p {
+			if step, err = gen.Decode(tok, i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := sameLogits(got, step); err != nil {
+			t.Fatalf("prefill of %d tokens vs Decode per token: %v", n, err)
+		}
+	}
+	// A second prefill continues the context: 5 then 12 tokens are the 17.
+	if len(prompt) >= 17 {
+		gen.Reset()
+		if _, err := gen.Prefill(prompt[:5], 0); err != nil {
+			t.Fatal(err)
+		}
+		got, err := gen.Prefill(prompt[5:17], 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append([]float32(nil), got...)
+		gen.Reset()
+		want, err := gen.Prefill(prompt[:17], 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sameLogits(got, want); err != nil {
+			t.Fatalf("prefill 5 + 12 vs 17 at once: %v", err)
+		}
+	}
+	n := min(len(prompt), 17)
+	allocs := testing.AllocsPerRun(5, func() {
+		if _, err := gen.Prefill(prompt[:n], 0); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("Prefill allocates %v times per call after the first", allocs)
+	}
+	if _, err := gen.Prefill([]int{1, -2}, 0); err == nil {
+		t.Error("a negative token was accepted by Prefill")
+	}
+	gen.Reset()
+	if _, err := gen.Prefill([]int{1, 2}, 3); err == nil {
+		t.Error("a prefill past the cached context was accepted")
+	}
+	// Leave a context of 5 for the checks that follow.
+	if _, err := gen.Prefill(prompt[:min(5, len(prompt))], 0); err != nil {
+		t.Fatal(err)
+	}
 }

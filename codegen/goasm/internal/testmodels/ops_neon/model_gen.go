@@ -20,26 +20,34 @@ const (
 	ctxLen      = 24  // positions the KV cache holds
 	vocab       = 40  // logits per call
 	arenaFloats = 144 // the @decode arena: 576 bytes
+	// A prompt row's block in prefill's chunk: the arena, then its own
+	// prologue (h) and up-projection scratch.
+	hOff      = arenaFloats
+	upOff     = hOff + 0
+	rowFloats = upOff + 0
+	chunkRows = 24 // prompt rows prefill computes together
 )
 
 // Model is the generated ops model, a generate.Model. It is not safe for
 // concurrent use.
 type Model struct {
-	arena      []float32
-	logits     []float32
-	filled     int // positions of the cache written so far
-	pool       *mvPool
-	scores     []float32
-	cos0, sin0 []float32 // head_dim 4, theta 500000
-	s0         []float32 // @kc
-	s1         []float32 // @vc
-	w0         mvWeight  // @emb f32 [40,32], matvec_neon_f32_40x32
-	w1         []float32 // @norm [32]
-	w2         mvWeight  // @wq q8_0 [32,32], matvec_neon_q8_0_32x32
-	w3         []float32 // @bq [32]
-	w4         mvWeight  // @wk f16 [16,32], matvec_neon_f16_16x32
-	w5         mvWeight  // @wv bf16 [16,32], matvec_neon_bf16_16x32
-	w6         mvWeight  // @wo q4_0 [32,32], matvec_neon_q4_0_32x32
+	arena        []float32
+	logits       []float32
+	filled       int // positions of the cache written so far
+	pool         *mvPool
+	scores       []float32
+	chunk        []float32 // prefill's row blocks, allocated by the first Prefill
+	cos0, sin0   []float32 // head_dim 4, theta 500000
+	rcos0, rsin0 []float32 // the same per prefill row
+	s0           []float32 // @kc
+	s1           []float32 // @vc
+	w0           mvWeight  // @emb f32 [40,32], matvec_neon_f32_40x32
+	w1           []float32 // @norm [32]
+	w2           mvWeight  // @wq q8_0 [32,32], matvec_neon_q8_0_32x32
+	w3           []float32 // @bq [32]
+	w4           mvWeight  // @wk f16 [16,32], matvec_neon_f16_16x32
+	w5           mvWeight  // @wv bf16 [16,32], matvec_neon_bf16_16x32
+	w6           mvWeight  // @wo q4_0 [32,32], matvec_neon_q4_0_32x32
 }
 
 var _ generate.Model = (*Model)(nil)
@@ -53,29 +61,30 @@ func New(b *exe.Bundle) (generate.Model, error) { return NewFromWeights(b.Tensor
 // declared types. Weight data is used in place.
 func NewFromWeights(get func(name string) (*tensor.Tensor, error)) (*Model, error) {
 	m := &Model{arena: make([]float32, arenaFloats), logits: make([]float32, vocab), pool: newPool(), scores: make([]float32, ctxLen)}
+	_ = upOff // the scratch offsets a model without scratch leaves unused
 	m.cos0, m.sin0 = make([]float32, 2), make([]float32, 2)
 	m.s0 = make([]float32, 384)
 	m.s1 = make([]float32, 384)
 	var err error
-	if m.w0, err = loadInterleaved(get, "emb", tensor.F32, 40, 32, 4, 10, 5120, 0, matvec_neon_f32_40x32); err != nil {
+	if m.w0, err = loadInterleaved(get, "emb", tensor.F32, 40, 32, 4, 10, 5120, 0, matvec_neon_f32_40x32, matvec_neon_f32_40x32_rows); err != nil {
 		return nil, err
 	}
 	if m.w1, err = loadVector(get, "norm", 32); err != nil {
 		return nil, err
 	}
-	if m.w2, err = loadInterleaved(get, "wq", tensor.Q8_0, 32, 32, 4, 8, 1024, 32, matvec_neon_q8_0_32x32); err != nil {
+	if m.w2, err = loadInterleaved(get, "wq", tensor.Q8_0, 32, 32, 4, 8, 1024, 32, matvec_neon_q8_0_32x32, matvec_neon_q8_0_32x32_rows); err != nil {
 		return nil, err
 	}
 	if m.w3, err = loadVector(get, "bq", 32); err != nil {
 		return nil, err
 	}
-	if m.w4, err = loadInterleaved(get, "wk", tensor.F16, 16, 32, 4, 4, 1024, 0, matvec_neon_f16_16x32); err != nil {
+	if m.w4, err = loadInterleaved(get, "wk", tensor.F16, 16, 32, 4, 4, 1024, 0, matvec_neon_f16_16x32, matvec_neon_f16_16x32_rows); err != nil {
 		return nil, err
 	}
-	if m.w5, err = loadInterleaved(get, "wv", tensor.BF16, 16, 32, 4, 4, 1024, 0, matvec_neon_bf16_16x32); err != nil {
+	if m.w5, err = loadInterleaved(get, "wv", tensor.BF16, 16, 32, 4, 4, 1024, 0, matvec_neon_bf16_16x32, matvec_neon_bf16_16x32_rows); err != nil {
 		return nil, err
 	}
-	if m.w6, err = loadInterleaved(get, "wo", tensor.Q4_0, 32, 32, 4, 8, 512, 32, matvec_neon_q4_0_32x32); err != nil {
+	if m.w6, err = loadInterleaved(get, "wo", tensor.Q4_0, 32, 32, 4, 8, 512, 32, matvec_neon_q4_0_32x32, matvec_neon_q4_0_32x32_rows); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -90,9 +99,12 @@ func (m *Model) VocabSize() int { return vocab }
 // Reset forgets the context.
 func (m *Model) Reset() { m.filled = 0 }
 
-// Prefill runs the prompt one token at a time through the decode schedule
-// (bit for bit what the module's prefill computes) and returns the logits
-// after the last token; the slice is overwritten by the next call.
+// Prefill runs the prompt through the schedule in chunks of chunkRows
+// rows: matrix products take all rows of a chunk at once (each row's sums
+// are its matvec's, bit for bit), the other ops run row by row, and
+// attention is causal, so the logits after the last token are the
+// module's prefill's, bit for bit. The slice is overwritten by the next
+// call. The first call allocates the chunk; later ones allocate nothing.
 func (m *Model) Prefill(tokens []int, pos int) ([]float32, error) {
 	if len(tokens) == 0 {
 		return nil, omexerr.Inputf("input.empty_prompt", "prefill needs at least one token")
@@ -100,14 +112,143 @@ func (m *Model) Prefill(tokens []int, pos int) ([]float32, error) {
 	if pos < 0 || pos+len(tokens) > ctxLen {
 		return nil, omexerr.Executionf("execution.context_full", "positions %d..%d are outside the context window (0..%d)", pos, pos+len(tokens)-1, ctxLen-1)
 	}
-	var logits []float32
-	for i, t := range tokens {
-		var err error
-		if logits, err = m.Decode(t, pos+i); err != nil {
+	if pos > m.filled {
+		return nil, omexerr.Executionf("execution.position_gap", "position %d skips ahead of the cached context (%d positions)", pos, m.filled)
+	}
+	for _, t := range tokens {
+		if t < 0 {
+			return nil, omexerr.Inputf("input.token_out_of_vocab", "token id %d is negative", t)
+		}
+	}
+	if len(tokens) == 1 {
+		return m.Decode(tokens[0], pos)
+	}
+	if m.chunk == nil {
+		m.chunk = make([]float32, chunkRows*rowFloats)
+		m.rcos0, m.rsin0 = make([]float32, chunkRows*2), make([]float32, chunkRows*2)
+	}
+	for start := 0; start < len(tokens); start += chunkRows {
+		end := min(start+chunkRows, len(tokens))
+		if err := m.prefillRows(tokens[start:end], pos+start, end == len(tokens)); err != nil {
 			return nil, err
 		}
 	}
-	return logits, nil
+	return m.logits, nil
+}
+
+// prefillRows runs tokens (at most chunkRows) at positions pos.. as one
+// chunk and, when last, leaves the last row's logits in m.logits.
+func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
+	n := len(tokens)
+	c := m.chunk[:n*rowFloats]
+	for r := range n {
+		kernels.RopeTable(m.rcos0[r*2:(r+1)*2], m.rsin0[r*2:(r+1)*2], pos+r, 4, math.Float32frombits(0x48f42400) /* 500000 */)
+	}
+	// %x = embed %token, @emb : f32[1,32]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		token := tokens[r]
+		if token >= 40 {
+			return omexerr.Inputf("input.token_out_of_vocab", "token id %d is outside the vocabulary (0..39)", token)
+		}
+		m.w0.row(token, a[0:32])
+	}
+	// %h = rmsnorm %x, @norm {eps=1e-05} : f32[1,32]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[32:64], a[0:32], m.w1, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
+	}
+	// %q = matmul %h, @wq, @bq : f32[1,32]
+	m.pool.matmul(&m.w2, c[64:], c[32:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.Add(a[64:96], m.w3)
+	}
+	// %k = matmul %h, @wk : f32[1,16]
+	m.pool.matmul(&m.w4, c[96:], c[32:], n, rowFloats)
+	// %v = matmul %h, @wv : f32[1,16]
+	m.pool.matmul(&m.w5, c[112:], c[32:], n, rowFloats)
+	// %qr = rope %q, %pos {head_dim=4, heads=8, layout="half_split", theta=500000.0} : f32[1,32]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		copy(a[32:64], a[64:96])
+		kernels.RopeHalfSplit(a[32:64], m.rcos0[r*2:(r+1)*2], m.rsin0[r*2:(r+1)*2], 4)
+	}
+	// %kr = rope %k, %pos {head_dim=4, heads=4, layout="half_split", theta=500000.0} : f32[1,16]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		copy(a[128:144], a[96:112])
+		kernels.RopeHalfSplit(a[128:144], m.rcos0[r*2:(r+1)*2], m.rsin0[r*2:(r+1)*2], 4)
+	}
+	// %a = attention %qr, %kr, %v, %pos, @kc, @vc {head_dim=4, heads=8, kv_heads=4} : f32[1,32]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		pos := pos + r
+		copy(m.s0[pos*16:(pos+1)*16], a[128:144])
+		copy(m.s1[pos*16:(pos+1)*16], a[112:128])
+		kernels.Attention(a[64:96], a[32:64], m.s0, m.s1, 8, 4, 4, pos+1, m.scores)
+	}
+	// %o = matmul %a, @wo : f32[1,32]
+	m.pool.matmul(&m.w6, c[32:], c[64:], n, rowFloats)
+	// %s = silu %o : f32[1,32]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		copy(a[64:96], a[32:64])
+		kernels.SiLU(a[64:96])
+	}
+	// %g = gelu %x : f32[1,32]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		geluInto(a[32:64], a[0:32])
+	}
+	// %m = mul %s, %g : f32[1,32]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		copy(a[96:128], a[64:96])
+		kernels.Mul(a[96:128], a[32:64])
+	}
+	// %c = const {value=0.5} : f32[]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		a[64:65][0] = math.Float32frombits(0x3f000000) /* 0.5 */
+	}
+	// %ms = mul %m, %c : f32[1,32]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		scalarMul(a[32:64], a[96:128], a[64:65][0], false)
+	}
+	// %r = add %ms, %x : f32[1,32]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		copy(a[64:96], a[32:64])
+		kernels.Add(a[64:96], a[0:32])
+	}
+	// %l = matmul %r, @emb : f32[1,40]
+	m.pool.matmul(&m.w0, c[0:], c[64:], n, rowFloats)
+	// %p = softmax %l : f32[1,40]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		copy(a[48:88], a[0:40])
+		kernels.Softmax(a[48:88])
+	}
+	// %p2 = reshape %p {shape=[1,40]} : f32[1,40]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		copy(a[0:40], a[48:88])
+	}
+	// the logits: the last row only, on the last chunk
+	if last {
+		c, n := c[(n-1)*rowFloats:], 1
+		_ = n
+		// %y = slice %p2 {axis=0, start=-1} : f32[1,40]
+		for r := range n {
+			a := c[r*rowFloats : (r+1)*rowFloats]
+			sliceCopy(a[48:88], a[0:40], 1, 1, 40, 0, 1)
+		}
+		copy(m.logits, c[48:88])
+	}
+	m.filled = pos + n
+	return nil
 }
 
 // Decode runs one token at position pos (@decode) and returns its logits; the

@@ -20,76 +20,84 @@ const (
 	ctxLen      = 512 // positions the KV cache holds
 	vocab       = 512 // logits per call
 	arenaFloats = 576 // the @decode arena: 2304 bytes
+	// A prompt row's block in prefill's chunk: the arena, then its own
+	// prologue (h) and up-projection scratch.
+	hOff      = arenaFloats
+	upOff     = hOff + 64
+	rowFloats = upOff + 172
+	chunkRows = 32 // prompt rows prefill computes together
 )
 
 // Model is the generated stories260K model, a generate.Model. It is not safe for
 // concurrent use.
 type Model struct {
-	arena      []float32
-	logits     []float32
-	filled     int // positions of the cache written so far
-	pool       *mvPool
-	h          []float32 // rmsnorm prologue
-	up         []float32 // matmul_gate_up's up projection
-	scores     []float32
-	cos0, sin0 []float32 // head_dim 8, theta 10000
-	s0         []float32 // @kv.0.k
-	s1         []float32 // @kv.0.v
-	s2         []float32 // @kv.1.k
-	s3         []float32 // @kv.1.v
-	s4         []float32 // @kv.2.k
-	s5         []float32 // @kv.2.v
-	s6         []float32 // @kv.3.k
-	s7         []float32 // @kv.3.v
-	s8         []float32 // @kv.4.k
-	s9         []float32 // @kv.4.v
-	w0         mvWeight  // @token_embd.weight f32 [512,64], matvec_neon_f32_512x64
-	w1         []float32 // @blk.0.attn_norm.weight [64]
-	w2         mvWeight  // @blk.0.attn_q.weight f32 [64,64], matvec_neon_f32_64x64
-	w3         mvWeight  // @blk.0.attn_k.weight f32 [32,64], matvec_neon_f32_32x64
-	w4         mvWeight  // @blk.0.attn_v.weight f32 [32,64], matvec_neon_f32_32x64
-	w5         mvWeight  // @blk.0.attn_output.weight f32 [64,64], matvec_neon_f32_64x64
-	w6         []float32 // @blk.0.ffn_norm.weight [64]
-	w7         mvWeight  // @blk.0.ffn_gate.weight f32 [172,64], matvec_neon_f32_172x64
-	w8         mvWeight  // @blk.0.ffn_up.weight f32 [172,64], matvec_neon_f32_172x64
-	w9         mvWeight  // @blk.0.ffn_down.weight f32 [64,172], matvec_neon_f32_64x172
-	w10        []float32 // @blk.1.attn_norm.weight [64]
-	w11        mvWeight  // @blk.1.attn_q.weight f32 [64,64], matvec_neon_f32_64x64
-	w12        mvWeight  // @blk.1.attn_k.weight f32 [32,64], matvec_neon_f32_32x64
-	w13        mvWeight  // @blk.1.attn_v.weight f32 [32,64], matvec_neon_f32_32x64
-	w14        mvWeight  // @blk.1.attn_output.weight f32 [64,64], matvec_neon_f32_64x64
-	w15        []float32 // @blk.1.ffn_norm.weight [64]
-	w16        mvWeight  // @blk.1.ffn_gate.weight f32 [172,64], matvec_neon_f32_172x64
-	w17        mvWeight  // @blk.1.ffn_up.weight f32 [172,64], matvec_neon_f32_172x64
-	w18        mvWeight  // @blk.1.ffn_down.weight f32 [64,172], matvec_neon_f32_64x172
-	w19        []float32 // @blk.2.attn_norm.weight [64]
-	w20        mvWeight  // @blk.2.attn_q.weight f32 [64,64], matvec_neon_f32_64x64
-	w21        mvWeight  // @blk.2.attn_k.weight f32 [32,64], matvec_neon_f32_32x64
-	w22        mvWeight  // @blk.2.attn_v.weight f32 [32,64], matvec_neon_f32_32x64
-	w23        mvWeight  // @blk.2.attn_output.weight f32 [64,64], matvec_neon_f32_64x64
-	w24        []float32 // @blk.2.ffn_norm.weight [64]
-	w25        mvWeight  // @blk.2.ffn_gate.weight f32 [172,64], matvec_neon_f32_172x64
-	w26        mvWeight  // @blk.2.ffn_up.weight f32 [172,64], matvec_neon_f32_172x64
-	w27        mvWeight  // @blk.2.ffn_down.weight f32 [64,172], matvec_neon_f32_64x172
-	w28        []float32 // @blk.3.attn_norm.weight [64]
-	w29        mvWeight  // @blk.3.attn_q.weight f32 [64,64], matvec_neon_f32_64x64
-	w30        mvWeight  // @blk.3.attn_k.weight f32 [32,64], matvec_neon_f32_32x64
-	w31        mvWeight  // @blk.3.attn_v.weight f32 [32,64], matvec_neon_f32_32x64
-	w32        mvWeight  // @blk.3.attn_output.weight f32 [64,64], matvec_neon_f32_64x64
-	w33        []float32 // @blk.3.ffn_norm.weight [64]
-	w34        mvWeight  // @blk.3.ffn_gate.weight f32 [172,64], matvec_neon_f32_172x64
-	w35        mvWeight  // @blk.3.ffn_up.weight f32 [172,64], matvec_neon_f32_172x64
-	w36        mvWeight  // @blk.3.ffn_down.weight f32 [64,172], matvec_neon_f32_64x172
-	w37        []float32 // @blk.4.attn_norm.weight [64]
-	w38        mvWeight  // @blk.4.attn_q.weight f32 [64,64], matvec_neon_f32_64x64
-	w39        mvWeight  // @blk.4.attn_k.weight f32 [32,64], matvec_neon_f32_32x64
-	w40        mvWeight  // @blk.4.attn_v.weight f32 [32,64], matvec_neon_f32_32x64
-	w41        mvWeight  // @blk.4.attn_output.weight f32 [64,64], matvec_neon_f32_64x64
-	w42        []float32 // @blk.4.ffn_norm.weight [64]
-	w43        mvWeight  // @blk.4.ffn_gate.weight f32 [172,64], matvec_neon_f32_172x64
-	w44        mvWeight  // @blk.4.ffn_up.weight f32 [172,64], matvec_neon_f32_172x64
-	w45        mvWeight  // @blk.4.ffn_down.weight f32 [64,172], matvec_neon_f32_64x172
-	w46        []float32 // @output_norm.weight [64]
+	arena        []float32
+	logits       []float32
+	filled       int // positions of the cache written so far
+	pool         *mvPool
+	h            []float32 // rmsnorm prologue
+	up           []float32 // matmul_gate_up's up projection
+	scores       []float32
+	chunk        []float32 // prefill's row blocks, allocated by the first Prefill
+	cos0, sin0   []float32 // head_dim 8, theta 10000
+	rcos0, rsin0 []float32 // the same per prefill row
+	s0           []float32 // @kv.0.k
+	s1           []float32 // @kv.0.v
+	s2           []float32 // @kv.1.k
+	s3           []float32 // @kv.1.v
+	s4           []float32 // @kv.2.k
+	s5           []float32 // @kv.2.v
+	s6           []float32 // @kv.3.k
+	s7           []float32 // @kv.3.v
+	s8           []float32 // @kv.4.k
+	s9           []float32 // @kv.4.v
+	w0           mvWeight  // @token_embd.weight f32 [512,64], matvec_neon_f32_512x64
+	w1           []float32 // @blk.0.attn_norm.weight [64]
+	w2           mvWeight  // @blk.0.attn_q.weight f32 [64,64], matvec_neon_f32_64x64
+	w3           mvWeight  // @blk.0.attn_k.weight f32 [32,64], matvec_neon_f32_32x64
+	w4           mvWeight  // @blk.0.attn_v.weight f32 [32,64], matvec_neon_f32_32x64
+	w5           mvWeight  // @blk.0.attn_output.weight f32 [64,64], matvec_neon_f32_64x64
+	w6           []float32 // @blk.0.ffn_norm.weight [64]
+	w7           mvWeight  // @blk.0.ffn_gate.weight f32 [172,64], matvec_neon_f32_172x64
+	w8           mvWeight  // @blk.0.ffn_up.weight f32 [172,64], matvec_neon_f32_172x64
+	w9           mvWeight  // @blk.0.ffn_down.weight f32 [64,172], matvec_neon_f32_64x172
+	w10          []float32 // @blk.1.attn_norm.weight [64]
+	w11          mvWeight  // @blk.1.attn_q.weight f32 [64,64], matvec_neon_f32_64x64
+	w12          mvWeight  // @blk.1.attn_k.weight f32 [32,64], matvec_neon_f32_32x64
+	w13          mvWeight  // @blk.1.attn_v.weight f32 [32,64], matvec_neon_f32_32x64
+	w14          mvWeight  // @blk.1.attn_output.weight f32 [64,64], matvec_neon_f32_64x64
+	w15          []float32 // @blk.1.ffn_norm.weight [64]
+	w16          mvWeight  // @blk.1.ffn_gate.weight f32 [172,64], matvec_neon_f32_172x64
+	w17          mvWeight  // @blk.1.ffn_up.weight f32 [172,64], matvec_neon_f32_172x64
+	w18          mvWeight  // @blk.1.ffn_down.weight f32 [64,172], matvec_neon_f32_64x172
+	w19          []float32 // @blk.2.attn_norm.weight [64]
+	w20          mvWeight  // @blk.2.attn_q.weight f32 [64,64], matvec_neon_f32_64x64
+	w21          mvWeight  // @blk.2.attn_k.weight f32 [32,64], matvec_neon_f32_32x64
+	w22          mvWeight  // @blk.2.attn_v.weight f32 [32,64], matvec_neon_f32_32x64
+	w23          mvWeight  // @blk.2.attn_output.weight f32 [64,64], matvec_neon_f32_64x64
+	w24          []float32 // @blk.2.ffn_norm.weight [64]
+	w25          mvWeight  // @blk.2.ffn_gate.weight f32 [172,64], matvec_neon_f32_172x64
+	w26          mvWeight  // @blk.2.ffn_up.weight f32 [172,64], matvec_neon_f32_172x64
+	w27          mvWeight  // @blk.2.ffn_down.weight f32 [64,172], matvec_neon_f32_64x172
+	w28          []float32 // @blk.3.attn_norm.weight [64]
+	w29          mvWeight  // @blk.3.attn_q.weight f32 [64,64], matvec_neon_f32_64x64
+	w30          mvWeight  // @blk.3.attn_k.weight f32 [32,64], matvec_neon_f32_32x64
+	w31          mvWeight  // @blk.3.attn_v.weight f32 [32,64], matvec_neon_f32_32x64
+	w32          mvWeight  // @blk.3.attn_output.weight f32 [64,64], matvec_neon_f32_64x64
+	w33          []float32 // @blk.3.ffn_norm.weight [64]
+	w34          mvWeight  // @blk.3.ffn_gate.weight f32 [172,64], matvec_neon_f32_172x64
+	w35          mvWeight  // @blk.3.ffn_up.weight f32 [172,64], matvec_neon_f32_172x64
+	w36          mvWeight  // @blk.3.ffn_down.weight f32 [64,172], matvec_neon_f32_64x172
+	w37          []float32 // @blk.4.attn_norm.weight [64]
+	w38          mvWeight  // @blk.4.attn_q.weight f32 [64,64], matvec_neon_f32_64x64
+	w39          mvWeight  // @blk.4.attn_k.weight f32 [32,64], matvec_neon_f32_32x64
+	w40          mvWeight  // @blk.4.attn_v.weight f32 [32,64], matvec_neon_f32_32x64
+	w41          mvWeight  // @blk.4.attn_output.weight f32 [64,64], matvec_neon_f32_64x64
+	w42          []float32 // @blk.4.ffn_norm.weight [64]
+	w43          mvWeight  // @blk.4.ffn_gate.weight f32 [172,64], matvec_neon_f32_172x64
+	w44          mvWeight  // @blk.4.ffn_up.weight f32 [172,64], matvec_neon_f32_172x64
+	w45          mvWeight  // @blk.4.ffn_down.weight f32 [64,172], matvec_neon_f32_64x172
+	w46          []float32 // @output_norm.weight [64]
 }
 
 var _ generate.Model = (*Model)(nil)
@@ -103,6 +111,7 @@ func New(b *exe.Bundle) (generate.Model, error) { return NewFromWeights(b.Tensor
 // declared types. Weight data is used in place.
 func NewFromWeights(get func(name string) (*tensor.Tensor, error)) (*Model, error) {
 	m := &Model{arena: make([]float32, arenaFloats), logits: make([]float32, vocab), pool: newPool(), scores: make([]float32, ctxLen)}
+	_ = upOff // the scratch offsets a model without scratch leaves unused
 	m.h = make([]float32, 64)
 	m.up = make([]float32, 172)
 	m.cos0, m.sin0 = make([]float32, 4), make([]float32, 4)
@@ -117,142 +126,142 @@ func NewFromWeights(get func(name string) (*tensor.Tensor, error)) (*Model, erro
 	m.s8 = make([]float32, 16384)
 	m.s9 = make([]float32, 16384)
 	var err error
-	if m.w0, err = loadInterleaved(get, "token_embd.weight", tensor.F32, 512, 64, 4, 128, 131072, 0, matvec_neon_f32_512x64); err != nil {
+	if m.w0, err = loadInterleaved(get, "token_embd.weight", tensor.F32, 512, 64, 4, 128, 131072, 0, matvec_neon_f32_512x64, matvec_neon_f32_512x64_rows); err != nil {
 		return nil, err
 	}
 	if m.w1, err = loadVector(get, "blk.0.attn_norm.weight", 64); err != nil {
 		return nil, err
 	}
-	if m.w2, err = loadInterleaved(get, "blk.0.attn_q.weight", tensor.F32, 64, 64, 4, 16, 16384, 0, matvec_neon_f32_64x64); err != nil {
+	if m.w2, err = loadInterleaved(get, "blk.0.attn_q.weight", tensor.F32, 64, 64, 4, 16, 16384, 0, matvec_neon_f32_64x64, matvec_neon_f32_64x64_rows); err != nil {
 		return nil, err
 	}
-	if m.w3, err = loadInterleaved(get, "blk.0.attn_k.weight", tensor.F32, 32, 64, 4, 8, 8192, 0, matvec_neon_f32_32x64); err != nil {
+	if m.w3, err = loadInterleaved(get, "blk.0.attn_k.weight", tensor.F32, 32, 64, 4, 8, 8192, 0, matvec_neon_f32_32x64, matvec_neon_f32_32x64_rows); err != nil {
 		return nil, err
 	}
-	if m.w4, err = loadInterleaved(get, "blk.0.attn_v.weight", tensor.F32, 32, 64, 4, 8, 8192, 0, matvec_neon_f32_32x64); err != nil {
+	if m.w4, err = loadInterleaved(get, "blk.0.attn_v.weight", tensor.F32, 32, 64, 4, 8, 8192, 0, matvec_neon_f32_32x64, matvec_neon_f32_32x64_rows); err != nil {
 		return nil, err
 	}
-	if m.w5, err = loadInterleaved(get, "blk.0.attn_output.weight", tensor.F32, 64, 64, 4, 16, 16384, 0, matvec_neon_f32_64x64); err != nil {
+	if m.w5, err = loadInterleaved(get, "blk.0.attn_output.weight", tensor.F32, 64, 64, 4, 16, 16384, 0, matvec_neon_f32_64x64, matvec_neon_f32_64x64_rows); err != nil {
 		return nil, err
 	}
 	if m.w6, err = loadVector(get, "blk.0.ffn_norm.weight", 64); err != nil {
 		return nil, err
 	}
-	if m.w7, err = loadInterleaved(get, "blk.0.ffn_gate.weight", tensor.F32, 172, 64, 4, 43, 44032, 0, matvec_neon_f32_172x64); err != nil {
+	if m.w7, err = loadInterleaved(get, "blk.0.ffn_gate.weight", tensor.F32, 172, 64, 4, 43, 44032, 0, matvec_neon_f32_172x64, matvec_neon_f32_172x64_rows); err != nil {
 		return nil, err
 	}
-	if m.w8, err = loadInterleaved(get, "blk.0.ffn_up.weight", tensor.F32, 172, 64, 4, 43, 44032, 0, matvec_neon_f32_172x64); err != nil {
+	if m.w8, err = loadInterleaved(get, "blk.0.ffn_up.weight", tensor.F32, 172, 64, 4, 43, 44032, 0, matvec_neon_f32_172x64, matvec_neon_f32_172x64_rows); err != nil {
 		return nil, err
 	}
-	if m.w9, err = loadInterleaved(get, "blk.0.ffn_down.weight", tensor.F32, 64, 172, 4, 16, 44032, 0, matvec_neon_f32_64x172); err != nil {
+	if m.w9, err = loadInterleaved(get, "blk.0.ffn_down.weight", tensor.F32, 64, 172, 4, 16, 44032, 0, matvec_neon_f32_64x172, matvec_neon_f32_64x172_rows); err != nil {
 		return nil, err
 	}
 	if m.w10, err = loadVector(get, "blk.1.attn_norm.weight", 64); err != nil {
 		return nil, err
 	}
-	if m.w11, err = loadInterleaved(get, "blk.1.attn_q.weight", tensor.F32, 64, 64, 4, 16, 16384, 0, matvec_neon_f32_64x64); err != nil {
+	if m.w11, err = loadInterleaved(get, "blk.1.attn_q.weight", tensor.F32, 64, 64, 4, 16, 16384, 0, matvec_neon_f32_64x64, matvec_neon_f32_64x64_rows); err != nil {
 		return nil, err
 	}
-	if m.w12, err = loadInterleaved(get, "blk.1.attn_k.weight", tensor.F32, 32, 64, 4, 8, 8192, 0, matvec_neon_f32_32x64); err != nil {
+	if m.w12, err = loadInterleaved(get, "blk.1.attn_k.weight", tensor.F32, 32, 64, 4, 8, 8192, 0, matvec_neon_f32_32x64, matvec_neon_f32_32x64_rows); err != nil {
 		return nil, err
 	}
-	if m.w13, err = loadInterleaved(get, "blk.1.attn_v.weight", tensor.F32, 32, 64, 4, 8, 8192, 0, matvec_neon_f32_32x64); err != nil {
+	if m.w13, err = loadInterleaved(get, "blk.1.attn_v.weight", tensor.F32, 32, 64, 4, 8, 8192, 0, matvec_neon_f32_32x64, matvec_neon_f32_32x64_rows); err != nil {
 		return nil, err
 	}
-	if m.w14, err = loadInterleaved(get, "blk.1.attn_output.weight", tensor.F32, 64, 64, 4, 16, 16384, 0, matvec_neon_f32_64x64); err != nil {
+	if m.w14, err = loadInterleaved(get, "blk.1.attn_output.weight", tensor.F32, 64, 64, 4, 16, 16384, 0, matvec_neon_f32_64x64, matvec_neon_f32_64x64_rows); err != nil {
 		return nil, err
 	}
 	if m.w15, err = loadVector(get, "blk.1.ffn_norm.weight", 64); err != nil {
 		return nil, err
 	}
-	if m.w16, err = loadInterleaved(get, "blk.1.ffn_gate.weight", tensor.F32, 172, 64, 4, 43, 44032, 0, matvec_neon_f32_172x64); err != nil {
+	if m.w16, err = loadInterleaved(get, "blk.1.ffn_gate.weight", tensor.F32, 172, 64, 4, 43, 44032, 0, matvec_neon_f32_172x64, matvec_neon_f32_172x64_rows); err != nil {
 		return nil, err
 	}
-	if m.w17, err = loadInterleaved(get, "blk.1.ffn_up.weight", tensor.F32, 172, 64, 4, 43, 44032, 0, matvec_neon_f32_172x64); err != nil {
+	if m.w17, err = loadInterleaved(get, "blk.1.ffn_up.weight", tensor.F32, 172, 64, 4, 43, 44032, 0, matvec_neon_f32_172x64, matvec_neon_f32_172x64_rows); err != nil {
 		return nil, err
 	}
-	if m.w18, err = loadInterleaved(get, "blk.1.ffn_down.weight", tensor.F32, 64, 172, 4, 16, 44032, 0, matvec_neon_f32_64x172); err != nil {
+	if m.w18, err = loadInterleaved(get, "blk.1.ffn_down.weight", tensor.F32, 64, 172, 4, 16, 44032, 0, matvec_neon_f32_64x172, matvec_neon_f32_64x172_rows); err != nil {
 		return nil, err
 	}
 	if m.w19, err = loadVector(get, "blk.2.attn_norm.weight", 64); err != nil {
 		return nil, err
 	}
-	if m.w20, err = loadInterleaved(get, "blk.2.attn_q.weight", tensor.F32, 64, 64, 4, 16, 16384, 0, matvec_neon_f32_64x64); err != nil {
+	if m.w20, err = loadInterleaved(get, "blk.2.attn_q.weight", tensor.F32, 64, 64, 4, 16, 16384, 0, matvec_neon_f32_64x64, matvec_neon_f32_64x64_rows); err != nil {
 		return nil, err
 	}
-	if m.w21, err = loadInterleaved(get, "blk.2.attn_k.weight", tensor.F32, 32, 64, 4, 8, 8192, 0, matvec_neon_f32_32x64); err != nil {
+	if m.w21, err = loadInterleaved(get, "blk.2.attn_k.weight", tensor.F32, 32, 64, 4, 8, 8192, 0, matvec_neon_f32_32x64, matvec_neon_f32_32x64_rows); err != nil {
 		return nil, err
 	}
-	if m.w22, err = loadInterleaved(get, "blk.2.attn_v.weight", tensor.F32, 32, 64, 4, 8, 8192, 0, matvec_neon_f32_32x64); err != nil {
+	if m.w22, err = loadInterleaved(get, "blk.2.attn_v.weight", tensor.F32, 32, 64, 4, 8, 8192, 0, matvec_neon_f32_32x64, matvec_neon_f32_32x64_rows); err != nil {
 		return nil, err
 	}
-	if m.w23, err = loadInterleaved(get, "blk.2.attn_output.weight", tensor.F32, 64, 64, 4, 16, 16384, 0, matvec_neon_f32_64x64); err != nil {
+	if m.w23, err = loadInterleaved(get, "blk.2.attn_output.weight", tensor.F32, 64, 64, 4, 16, 16384, 0, matvec_neon_f32_64x64, matvec_neon_f32_64x64_rows); err != nil {
 		return nil, err
 	}
 	if m.w24, err = loadVector(get, "blk.2.ffn_norm.weight", 64); err != nil {
 		return nil, err
 	}
-	if m.w25, err = loadInterleaved(get, "blk.2.ffn_gate.weight", tensor.F32, 172, 64, 4, 43, 44032, 0, matvec_neon_f32_172x64); err != nil {
+	if m.w25, err = loadInterleaved(get, "blk.2.ffn_gate.weight", tensor.F32, 172, 64, 4, 43, 44032, 0, matvec_neon_f32_172x64, matvec_neon_f32_172x64_rows); err != nil {
 		return nil, err
 	}
-	if m.w26, err = loadInterleaved(get, "blk.2.ffn_up.weight", tensor.F32, 172, 64, 4, 43, 44032, 0, matvec_neon_f32_172x64); err != nil {
+	if m.w26, err = loadInterleaved(get, "blk.2.ffn_up.weight", tensor.F32, 172, 64, 4, 43, 44032, 0, matvec_neon_f32_172x64, matvec_neon_f32_172x64_rows); err != nil {
 		return nil, err
 	}
-	if m.w27, err = loadInterleaved(get, "blk.2.ffn_down.weight", tensor.F32, 64, 172, 4, 16, 44032, 0, matvec_neon_f32_64x172); err != nil {
+	if m.w27, err = loadInterleaved(get, "blk.2.ffn_down.weight", tensor.F32, 64, 172, 4, 16, 44032, 0, matvec_neon_f32_64x172, matvec_neon_f32_64x172_rows); err != nil {
 		return nil, err
 	}
 	if m.w28, err = loadVector(get, "blk.3.attn_norm.weight", 64); err != nil {
 		return nil, err
 	}
-	if m.w29, err = loadInterleaved(get, "blk.3.attn_q.weight", tensor.F32, 64, 64, 4, 16, 16384, 0, matvec_neon_f32_64x64); err != nil {
+	if m.w29, err = loadInterleaved(get, "blk.3.attn_q.weight", tensor.F32, 64, 64, 4, 16, 16384, 0, matvec_neon_f32_64x64, matvec_neon_f32_64x64_rows); err != nil {
 		return nil, err
 	}
-	if m.w30, err = loadInterleaved(get, "blk.3.attn_k.weight", tensor.F32, 32, 64, 4, 8, 8192, 0, matvec_neon_f32_32x64); err != nil {
+	if m.w30, err = loadInterleaved(get, "blk.3.attn_k.weight", tensor.F32, 32, 64, 4, 8, 8192, 0, matvec_neon_f32_32x64, matvec_neon_f32_32x64_rows); err != nil {
 		return nil, err
 	}
-	if m.w31, err = loadInterleaved(get, "blk.3.attn_v.weight", tensor.F32, 32, 64, 4, 8, 8192, 0, matvec_neon_f32_32x64); err != nil {
+	if m.w31, err = loadInterleaved(get, "blk.3.attn_v.weight", tensor.F32, 32, 64, 4, 8, 8192, 0, matvec_neon_f32_32x64, matvec_neon_f32_32x64_rows); err != nil {
 		return nil, err
 	}
-	if m.w32, err = loadInterleaved(get, "blk.3.attn_output.weight", tensor.F32, 64, 64, 4, 16, 16384, 0, matvec_neon_f32_64x64); err != nil {
+	if m.w32, err = loadInterleaved(get, "blk.3.attn_output.weight", tensor.F32, 64, 64, 4, 16, 16384, 0, matvec_neon_f32_64x64, matvec_neon_f32_64x64_rows); err != nil {
 		return nil, err
 	}
 	if m.w33, err = loadVector(get, "blk.3.ffn_norm.weight", 64); err != nil {
 		return nil, err
 	}
-	if m.w34, err = loadInterleaved(get, "blk.3.ffn_gate.weight", tensor.F32, 172, 64, 4, 43, 44032, 0, matvec_neon_f32_172x64); err != nil {
+	if m.w34, err = loadInterleaved(get, "blk.3.ffn_gate.weight", tensor.F32, 172, 64, 4, 43, 44032, 0, matvec_neon_f32_172x64, matvec_neon_f32_172x64_rows); err != nil {
 		return nil, err
 	}
-	if m.w35, err = loadInterleaved(get, "blk.3.ffn_up.weight", tensor.F32, 172, 64, 4, 43, 44032, 0, matvec_neon_f32_172x64); err != nil {
+	if m.w35, err = loadInterleaved(get, "blk.3.ffn_up.weight", tensor.F32, 172, 64, 4, 43, 44032, 0, matvec_neon_f32_172x64, matvec_neon_f32_172x64_rows); err != nil {
 		return nil, err
 	}
-	if m.w36, err = loadInterleaved(get, "blk.3.ffn_down.weight", tensor.F32, 64, 172, 4, 16, 44032, 0, matvec_neon_f32_64x172); err != nil {
+	if m.w36, err = loadInterleaved(get, "blk.3.ffn_down.weight", tensor.F32, 64, 172, 4, 16, 44032, 0, matvec_neon_f32_64x172, matvec_neon_f32_64x172_rows); err != nil {
 		return nil, err
 	}
 	if m.w37, err = loadVector(get, "blk.4.attn_norm.weight", 64); err != nil {
 		return nil, err
 	}
-	if m.w38, err = loadInterleaved(get, "blk.4.attn_q.weight", tensor.F32, 64, 64, 4, 16, 16384, 0, matvec_neon_f32_64x64); err != nil {
+	if m.w38, err = loadInterleaved(get, "blk.4.attn_q.weight", tensor.F32, 64, 64, 4, 16, 16384, 0, matvec_neon_f32_64x64, matvec_neon_f32_64x64_rows); err != nil {
 		return nil, err
 	}
-	if m.w39, err = loadInterleaved(get, "blk.4.attn_k.weight", tensor.F32, 32, 64, 4, 8, 8192, 0, matvec_neon_f32_32x64); err != nil {
+	if m.w39, err = loadInterleaved(get, "blk.4.attn_k.weight", tensor.F32, 32, 64, 4, 8, 8192, 0, matvec_neon_f32_32x64, matvec_neon_f32_32x64_rows); err != nil {
 		return nil, err
 	}
-	if m.w40, err = loadInterleaved(get, "blk.4.attn_v.weight", tensor.F32, 32, 64, 4, 8, 8192, 0, matvec_neon_f32_32x64); err != nil {
+	if m.w40, err = loadInterleaved(get, "blk.4.attn_v.weight", tensor.F32, 32, 64, 4, 8, 8192, 0, matvec_neon_f32_32x64, matvec_neon_f32_32x64_rows); err != nil {
 		return nil, err
 	}
-	if m.w41, err = loadInterleaved(get, "blk.4.attn_output.weight", tensor.F32, 64, 64, 4, 16, 16384, 0, matvec_neon_f32_64x64); err != nil {
+	if m.w41, err = loadInterleaved(get, "blk.4.attn_output.weight", tensor.F32, 64, 64, 4, 16, 16384, 0, matvec_neon_f32_64x64, matvec_neon_f32_64x64_rows); err != nil {
 		return nil, err
 	}
 	if m.w42, err = loadVector(get, "blk.4.ffn_norm.weight", 64); err != nil {
 		return nil, err
 	}
-	if m.w43, err = loadInterleaved(get, "blk.4.ffn_gate.weight", tensor.F32, 172, 64, 4, 43, 44032, 0, matvec_neon_f32_172x64); err != nil {
+	if m.w43, err = loadInterleaved(get, "blk.4.ffn_gate.weight", tensor.F32, 172, 64, 4, 43, 44032, 0, matvec_neon_f32_172x64, matvec_neon_f32_172x64_rows); err != nil {
 		return nil, err
 	}
-	if m.w44, err = loadInterleaved(get, "blk.4.ffn_up.weight", tensor.F32, 172, 64, 4, 43, 44032, 0, matvec_neon_f32_172x64); err != nil {
+	if m.w44, err = loadInterleaved(get, "blk.4.ffn_up.weight", tensor.F32, 172, 64, 4, 43, 44032, 0, matvec_neon_f32_172x64, matvec_neon_f32_172x64_rows); err != nil {
 		return nil, err
 	}
-	if m.w45, err = loadInterleaved(get, "blk.4.ffn_down.weight", tensor.F32, 64, 172, 4, 16, 44032, 0, matvec_neon_f32_64x172); err != nil {
+	if m.w45, err = loadInterleaved(get, "blk.4.ffn_down.weight", tensor.F32, 64, 172, 4, 16, 44032, 0, matvec_neon_f32_64x172, matvec_neon_f32_64x172_rows); err != nil {
 		return nil, err
 	}
 	if m.w46, err = loadVector(get, "output_norm.weight", 64); err != nil {
@@ -270,9 +279,12 @@ func (m *Model) VocabSize() int { return vocab }
 // Reset forgets the context.
 func (m *Model) Reset() { m.filled = 0 }
 
-// Prefill runs the prompt one token at a time through the decode schedule
-// (bit for bit what the module's prefill computes) and returns the logits
-// after the last token; the slice is overwritten by the next call.
+// Prefill runs the prompt through the schedule in chunks of chunkRows
+// rows: matrix products take all rows of a chunk at once (each row's sums
+// are its matvec's, bit for bit), the other ops run row by row, and
+// attention is causal, so the logits after the last token are the
+// module's prefill's, bit for bit. The slice is overwritten by the next
+// call. The first call allocates the chunk; later ones allocate nothing.
 func (m *Model) Prefill(tokens []int, pos int) ([]float32, error) {
 	if len(tokens) == 0 {
 		return nil, omexerr.Inputf("input.empty_prompt", "prefill needs at least one token")
@@ -280,14 +292,286 @@ func (m *Model) Prefill(tokens []int, pos int) ([]float32, error) {
 	if pos < 0 || pos+len(tokens) > ctxLen {
 		return nil, omexerr.Executionf("execution.context_full", "positions %d..%d are outside the context window (0..%d)", pos, pos+len(tokens)-1, ctxLen-1)
 	}
-	var logits []float32
-	for i, t := range tokens {
-		var err error
-		if logits, err = m.Decode(t, pos+i); err != nil {
+	if pos > m.filled {
+		return nil, omexerr.Executionf("execution.position_gap", "position %d skips ahead of the cached context (%d positions)", pos, m.filled)
+	}
+	for _, t := range tokens {
+		if t < 0 {
+			return nil, omexerr.Inputf("input.token_out_of_vocab", "token id %d is negative", t)
+		}
+	}
+	if len(tokens) == 1 {
+		return m.Decode(tokens[0], pos)
+	}
+	if m.chunk == nil {
+		m.chunk = make([]float32, chunkRows*rowFloats)
+		m.rcos0, m.rsin0 = make([]float32, chunkRows*4), make([]float32, chunkRows*4)
+	}
+	for start := 0; start < len(tokens); start += chunkRows {
+		end := min(start+chunkRows, len(tokens))
+		if err := m.prefillRows(tokens[start:end], pos+start, end == len(tokens)); err != nil {
 			return nil, err
 		}
 	}
-	return logits, nil
+	return m.logits, nil
+}
+
+// prefillRows runs tokens (at most chunkRows) at positions pos.. as one
+// chunk and, when last, leaves the last row's logits in m.logits.
+func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
+	n := len(tokens)
+	c := m.chunk[:n*rowFloats]
+	for r := range n {
+		kernels.RopeTable(m.rcos0[r*4:(r+1)*4], m.rsin0[r*4:(r+1)*4], pos+r, 8, math.Float32frombits(0x461c4000) /* 10000 */)
+	}
+	// %x = embed %token, @token_embd.weight : f32[1,64]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		token := tokens[r]
+		if token >= 512 {
+			return omexerr.Inputf("input.token_out_of_vocab", "token id %d is outside the vocabulary (0..511)", token)
+		}
+		m.w0.row(token, a[0:64])
+	}
+	// %q.0, %k.0, %v.0 = matmul_qkv %x, %pos, @blk.0.attn_norm.weight, @blk.0.attn_q.weight, @blk.0.attn_k.weight, @blk.0.attn_v.weight {eps=1e-05, head_dim=8, heads=8, kv_heads=4, layout="interleaved", theta=10000.0} : f32[1,64], f32[1,32], f32[1,32]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+64], a[0:64], m.w1, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
+	}
+	m.pool.matmul(&m.w2, c[64:], c[hOff:], n, rowFloats)
+	m.pool.matmul(&m.w3, c[192:], c[hOff:], n, rowFloats)
+	m.pool.matmul(&m.w4, c[224:], c[hOff:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RopeInterleaved(a[64:128], m.rcos0[r*4:(r+1)*4], m.rsin0[r*4:(r+1)*4], 8)
+		kernels.RopeInterleaved(a[192:224], m.rcos0[r*4:(r+1)*4], m.rsin0[r*4:(r+1)*4], 8)
+	}
+	// %attn.0 = attention %q.0, %k.0, %v.0, %pos, @kv.0.k, @kv.0.v {head_dim=8, heads=8, kv_heads=4} : f32[1,64]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		pos := pos + r
+		copy(m.s0[pos*32:(pos+1)*32], a[192:224])
+		copy(m.s1[pos*32:(pos+1)*32], a[224:256])
+		kernels.Attention(a[128:192], a[64:128], m.s0, m.s1, 8, 4, 8, pos+1, m.scores)
+	}
+	// %h.0 = matmul_add %attn.0, %x, @blk.0.attn_output.weight : f32[1,64]
+	m.pool.matmul(&m.w5, c[192:], c[128:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.Add(a[192:256], a[0:64])
+	}
+	// %14 = matmul_gate_up %h.0, @blk.0.ffn_norm.weight, @blk.0.ffn_gate.weight, @blk.0.ffn_up.weight {eps=1e-05} : f32[1,172]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+64], a[192:256], m.w6, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
+	}
+	m.pool.matmul(&m.w7, c[0:], c[hOff:], n, rowFloats)
+	m.pool.matmul(&m.w8, c[upOff:], c[hOff:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.SiLU(a[0:172])
+		kernels.Mul(a[0:172], a[upOff:upOff+172])
+	}
+	// %x.0 = matmul_add %14, %h.0, @blk.0.ffn_down.weight : f32[1,64]
+	m.pool.matmul(&m.w9, c[256:], c[0:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.Add(a[256:320], a[192:256])
+	}
+	// %q.1, %k.1, %v.1 = matmul_qkv %x.0, %pos, @blk.1.attn_norm.weight, @blk.1.attn_q.weight, @blk.1.attn_k.weight, @blk.1.attn_v.weight {eps=1e-05, head_dim=8, heads=8, kv_heads=4, layout="interleaved", theta=10000.0} : f32[1,64], f32[1,32], f32[1,32]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+64], a[256:320], m.w10, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
+	}
+	m.pool.matmul(&m.w11, c[0:], c[hOff:], n, rowFloats)
+	m.pool.matmul(&m.w12, c[128:], c[hOff:], n, rowFloats)
+	m.pool.matmul(&m.w13, c[160:], c[hOff:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RopeInterleaved(a[0:64], m.rcos0[r*4:(r+1)*4], m.rsin0[r*4:(r+1)*4], 8)
+		kernels.RopeInterleaved(a[128:160], m.rcos0[r*4:(r+1)*4], m.rsin0[r*4:(r+1)*4], 8)
+	}
+	// %attn.1 = attention %q.1, %k.1, %v.1, %pos, @kv.1.k, @kv.1.v {head_dim=8, heads=8, kv_heads=4} : f32[1,64]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		pos := pos + r
+		copy(m.s2[pos*32:(pos+1)*32], a[128:160])
+		copy(m.s3[pos*32:(pos+1)*32], a[160:192])
+		kernels.Attention(a[64:128], a[0:64], m.s2, m.s3, 8, 4, 8, pos+1, m.scores)
+	}
+	// %h.1 = matmul_add %attn.1, %x.0, @blk.1.attn_output.weight : f32[1,64]
+	m.pool.matmul(&m.w14, c[176:], c[64:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.Add(a[176:240], a[256:320])
+	}
+	// %30 = matmul_gate_up %h.1, @blk.1.ffn_norm.weight, @blk.1.ffn_gate.weight, @blk.1.ffn_up.weight {eps=1e-05} : f32[1,172]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+64], a[176:240], m.w15, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
+	}
+	m.pool.matmul(&m.w16, c[0:], c[hOff:], n, rowFloats)
+	m.pool.matmul(&m.w17, c[upOff:], c[hOff:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.SiLU(a[0:172])
+		kernels.Mul(a[0:172], a[upOff:upOff+172])
+	}
+	// %x.1 = matmul_add %30, %h.1, @blk.1.ffn_down.weight : f32[1,64]
+	m.pool.matmul(&m.w18, c[240:], c[0:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.Add(a[240:304], a[176:240])
+	}
+	// %q.2, %k.2, %v.2 = matmul_qkv %x.1, %pos, @blk.2.attn_norm.weight, @blk.2.attn_q.weight, @blk.2.attn_k.weight, @blk.2.attn_v.weight {eps=1e-05, head_dim=8, heads=8, kv_heads=4, layout="interleaved", theta=10000.0} : f32[1,64], f32[1,32], f32[1,32]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+64], a[240:304], m.w19, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
+	}
+	m.pool.matmul(&m.w20, c[0:], c[hOff:], n, rowFloats)
+	m.pool.matmul(&m.w21, c[128:], c[hOff:], n, rowFloats)
+	m.pool.matmul(&m.w22, c[160:], c[hOff:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RopeInterleaved(a[0:64], m.rcos0[r*4:(r+1)*4], m.rsin0[r*4:(r+1)*4], 8)
+		kernels.RopeInterleaved(a[128:160], m.rcos0[r*4:(r+1)*4], m.rsin0[r*4:(r+1)*4], 8)
+	}
+	// %attn.2 = attention %q.2, %k.2, %v.2, %pos, @kv.2.k, @kv.2.v {head_dim=8, heads=8, kv_heads=4} : f32[1,64]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		pos := pos + r
+		copy(m.s4[pos*32:(pos+1)*32], a[128:160])
+		copy(m.s5[pos*32:(pos+1)*32], a[160:192])
+		kernels.Attention(a[64:128], a[0:64], m.s4, m.s5, 8, 4, 8, pos+1, m.scores)
+	}
+	// %h.2 = matmul_add %attn.2, %x.1, @blk.2.attn_output.weight : f32[1,64]
+	m.pool.matmul(&m.w23, c[176:], c[64:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.Add(a[176:240], a[240:304])
+	}
+	// %46 = matmul_gate_up %h.2, @blk.2.ffn_norm.weight, @blk.2.ffn_gate.weight, @blk.2.ffn_up.weight {eps=1e-05} : f32[1,172]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+64], a[176:240], m.w24, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
+	}
+	m.pool.matmul(&m.w25, c[0:], c[hOff:], n, rowFloats)
+	m.pool.matmul(&m.w26, c[upOff:], c[hOff:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.SiLU(a[0:172])
+		kernels.Mul(a[0:172], a[upOff:upOff+172])
+	}
+	// %x.2 = matmul_add %46, %h.2, @blk.2.ffn_down.weight : f32[1,64]
+	m.pool.matmul(&m.w27, c[240:], c[0:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.Add(a[240:304], a[176:240])
+	}
+	// %q.3, %k.3, %v.3 = matmul_qkv %x.2, %pos, @blk.3.attn_norm.weight, @blk.3.attn_q.weight, @blk.3.attn_k.weight, @blk.3.attn_v.weight {eps=1e-05, head_dim=8, heads=8, kv_heads=4, layout="interleaved", theta=10000.0} : f32[1,64], f32[1,32], f32[1,32]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+64], a[240:304], m.w28, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
+	}
+	m.pool.matmul(&m.w29, c[0:], c[hOff:], n, rowFloats)
+	m.pool.matmul(&m.w30, c[128:], c[hOff:], n, rowFloats)
+	m.pool.matmul(&m.w31, c[160:], c[hOff:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RopeInterleaved(a[0:64], m.rcos0[r*4:(r+1)*4], m.rsin0[r*4:(r+1)*4], 8)
+		kernels.RopeInterleaved(a[128:160], m.rcos0[r*4:(r+1)*4], m.rsin0[r*4:(r+1)*4], 8)
+	}
+	// %attn.3 = attention %q.3, %k.3, %v.3, %pos, @kv.3.k, @kv.3.v {head_dim=8, heads=8, kv_heads=4} : f32[1,64]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		pos := pos + r
+		copy(m.s6[pos*32:(pos+1)*32], a[128:160])
+		copy(m.s7[pos*32:(pos+1)*32], a[160:192])
+		kernels.Attention(a[64:128], a[0:64], m.s6, m.s7, 8, 4, 8, pos+1, m.scores)
+	}
+	// %h.3 = matmul_add %attn.3, %x.2, @blk.3.attn_output.weight : f32[1,64]
+	m.pool.matmul(&m.w32, c[176:], c[64:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.Add(a[176:240], a[240:304])
+	}
+	// %62 = matmul_gate_up %h.3, @blk.3.ffn_norm.weight, @blk.3.ffn_gate.weight, @blk.3.ffn_up.weight {eps=1e-05} : f32[1,172]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+64], a[176:240], m.w33, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
+	}
+	m.pool.matmul(&m.w34, c[0:], c[hOff:], n, rowFloats)
+	m.pool.matmul(&m.w35, c[upOff:], c[hOff:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.SiLU(a[0:172])
+		kernels.Mul(a[0:172], a[upOff:upOff+172])
+	}
+	// %x.3 = matmul_add %62, %h.3, @blk.3.ffn_down.weight : f32[1,64]
+	m.pool.matmul(&m.w36, c[240:], c[0:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.Add(a[240:304], a[176:240])
+	}
+	// %q.4, %k.4, %v.4 = matmul_qkv %x.3, %pos, @blk.4.attn_norm.weight, @blk.4.attn_q.weight, @blk.4.attn_k.weight, @blk.4.attn_v.weight {eps=1e-05, head_dim=8, heads=8, kv_heads=4, layout="interleaved", theta=10000.0} : f32[1,64], f32[1,32], f32[1,32]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+64], a[240:304], m.w37, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
+	}
+	m.pool.matmul(&m.w38, c[0:], c[hOff:], n, rowFloats)
+	m.pool.matmul(&m.w39, c[128:], c[hOff:], n, rowFloats)
+	m.pool.matmul(&m.w40, c[160:], c[hOff:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RopeInterleaved(a[0:64], m.rcos0[r*4:(r+1)*4], m.rsin0[r*4:(r+1)*4], 8)
+		kernels.RopeInterleaved(a[128:160], m.rcos0[r*4:(r+1)*4], m.rsin0[r*4:(r+1)*4], 8)
+	}
+	// %attn.4 = attention %q.4, %k.4, %v.4, %pos, @kv.4.k, @kv.4.v {head_dim=8, heads=8, kv_heads=4} : f32[1,64]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		pos := pos + r
+		copy(m.s8[pos*32:(pos+1)*32], a[128:160])
+		copy(m.s9[pos*32:(pos+1)*32], a[160:192])
+		kernels.Attention(a[64:128], a[0:64], m.s8, m.s9, 8, 4, 8, pos+1, m.scores)
+	}
+	// %h.4 = matmul_add %attn.4, %x.3, @blk.4.attn_output.weight : f32[1,64]
+	m.pool.matmul(&m.w41, c[176:], c[64:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.Add(a[176:240], a[240:304])
+	}
+	// %78 = matmul_gate_up %h.4, @blk.4.ffn_norm.weight, @blk.4.ffn_gate.weight, @blk.4.ffn_up.weight {eps=1e-05} : f32[1,172]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+64], a[176:240], m.w42, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
+	}
+	m.pool.matmul(&m.w43, c[0:], c[hOff:], n, rowFloats)
+	m.pool.matmul(&m.w44, c[upOff:], c[hOff:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.SiLU(a[0:172])
+		kernels.Mul(a[0:172], a[upOff:upOff+172])
+	}
+	// %x.4 = matmul_add %78, %h.4, @blk.4.ffn_down.weight : f32[1,64]
+	m.pool.matmul(&m.w45, c[512:], c[0:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.Add(a[512:576], a[176:240])
+	}
+	// the logits: the last row only, on the last chunk
+	if last {
+		c, n := c[(n-1)*rowFloats:], 1
+		_ = n
+		// %logits = rmsnorm_matmul %x.4, @output_norm.weight, @token_embd.weight {eps=1e-05} : f32[1,512]
+		for r := range n {
+			a := c[r*rowFloats : (r+1)*rowFloats]
+			kernels.RMSNorm(a[hOff:hOff+64], a[512:576], m.w46, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
+		}
+		m.pool.matmul(&m.w0, c[0:], c[hOff:], n, rowFloats)
+		copy(m.logits, c[0:512])
+	}
+	m.filled = pos + n
+	return nil
 }
 
 // Decode runs one token at position pos (@decode) and returns its logits; the

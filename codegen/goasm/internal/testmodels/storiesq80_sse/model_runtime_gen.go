@@ -15,6 +15,7 @@ import (
 // generated kernel that reads it.
 type mvWeight struct {
 	fn     func(out []float32, w []byte, s []float32, x []float32, g0, g1 int)
+	rows   func(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int)
 	data   []byte
 	f32    []float32 // data as float32 (f32 tables: the embedding row)
 	scales []float32
@@ -28,7 +29,8 @@ type mvWeight struct {
 // loadInterleaved reads weight name and checks it is the interleaved
 // matrix the kernel was generated for.
 func loadInterleaved(get func(string) (*tensor.Tensor, error), name string, dt tensor.DType, rows, cols, lanes, groups, dataBytes, scales int,
-	fn func(out []float32, w []byte, s []float32, x []float32, g0, g1 int)) (mvWeight, error) {
+	fn func(out []float32, w []byte, s []float32, x []float32, g0, g1 int),
+	rowsFn func(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int)) (mvWeight, error) {
 	t, err := get(name)
 	if err != nil {
 		return mvWeight{}, err
@@ -37,7 +39,7 @@ func loadInterleaved(get func(string) (*tensor.Tensor, error), name string, dt t
 		len(t.Data) != dataBytes || len(t.Scales) != scales {
 		return mvWeight{}, omexerr.Modelf("model.tensor_layout", "tensor %s is not the %v [%d,%d] in groups of %d rows the kernels were generated for", name, dt, rows, cols, lanes).WithTensor(name)
 	}
-	w := mvWeight{fn: fn, data: t.Data, scales: t.Scales, dtype: dt, lanes: lanes, cols: cols, groups: groups, work: rows * cols}
+	w := mvWeight{fn: fn, rows: rowsFn, data: t.Data, scales: t.Scales, dtype: dt, lanes: lanes, cols: cols, groups: groups, work: rows * cols}
 	if dt == tensor.F32 {
 		w.f32 = kernels.AsFloat32(t.Data)
 	}
@@ -101,11 +103,13 @@ func (w *mvWeight) row(r int, dst []float32) {
 // split across goroutines (runtime/kernels' threshold).
 const mvParallelWork = 1 << 16
 
-// mvJob is one range of row groups of one product.
+// mvJob is one range of row groups of one product: a matvec, or with
+// rows > 0 that many input rows stride floats apart.
 type mvJob struct {
-	w      *mvWeight
-	out, x []float32
-	g0, g1 int
+	w            *mvWeight
+	out, x       []float32
+	g0, g1       int
+	rows, stride int
 }
 
 // mvPool runs the row groups of large products on GOMAXPROCS goroutines
@@ -132,7 +136,11 @@ func newPool() *mvPool {
 
 func (p *mvPool) work() {
 	for j := range p.jobs {
-		j.w.fn(j.out, j.w.data, j.w.scales, j.x, j.g0, j.g1)
+		if j.rows > 0 {
+			j.w.rows(j.out, j.w.data, j.w.scales, j.x, j.rows, j.stride, j.g0, j.g1)
+		} else {
+			j.w.fn(j.out, j.w.data, j.w.scales, j.x, j.g0, j.g1)
+		}
 		p.done <- struct{}{}
 	}
 }
@@ -147,10 +155,30 @@ func (p *mvPool) matvec(w *mvWeight, out, x []float32) {
 	chunk := (w.groups + parts - 1) / parts
 	sent := 0
 	for g0 := chunk; g0 < w.groups; g0 += chunk {
-		p.jobs <- mvJob{w, out, x, g0, min(g0+chunk, w.groups)}
+		p.jobs <- mvJob{w, out, x, g0, min(g0+chunk, w.groups), 0, 0}
 		sent++
 	}
 	w.fn(out, w.data, w.scales, x, 0, chunk)
+	for range sent {
+		<-p.done
+	}
+}
+
+// matmul computes out[r*stride:] = W x[r*stride:] for rows rows with w's
+// several-rows kernel, split by row groups across the pool when large.
+func (p *mvPool) matmul(w *mvWeight, out, x []float32, rows, stride int) {
+	if p.n <= 1 || rows*w.work < mvParallelWork || w.groups < 2 {
+		w.rows(out, w.data, w.scales, x, rows, stride, 0, w.groups)
+		return
+	}
+	parts := min(p.n, w.groups)
+	chunk := (w.groups + parts - 1) / parts
+	sent := 0
+	for g0 := chunk; g0 < w.groups; g0 += chunk {
+		p.jobs <- mvJob{w, out, x, g0, min(g0+chunk, w.groups), rows, stride}
+		sent++
+	}
+	w.rows(out, w.data, w.scales, x, rows, stride, 0, chunk)
 	for range sent {
 		<-p.done
 	}

@@ -20,43 +20,51 @@ const (
 	ctxLen      = 512  // positions the KV cache holds
 	vocab       = 2048 // logits per call
 	arenaFloats = 2176 // the @decode arena: 8704 bytes
+	// A prompt row's block in prefill's chunk: the arena, then its own
+	// prologue (h) and up-projection scratch.
+	hOff      = arenaFloats
+	upOff     = hOff + 128
+	rowFloats = upOff + 384
+	chunkRows = 32 // prompt rows prefill computes together
 )
 
 // Model is the generated TinyStories-656K model, a generate.Model. It is not safe for
 // concurrent use.
 type Model struct {
-	arena      []float32
-	logits     []float32
-	filled     int // positions of the cache written so far
-	pool       *mvPool
-	h          []float32 // rmsnorm prologue
-	up         []float32 // matmul_gate_up's up projection
-	scores     []float32
-	cos0, sin0 []float32 // head_dim 16, theta 10000
-	s0         []float32 // @kv.0.k
-	s1         []float32 // @kv.0.v
-	s2         []float32 // @kv.1.k
-	s3         []float32 // @kv.1.v
-	w0         mvWeight  // @token_embd.weight q8_0 [2048,128], matvec_avx2_q8_0_2048x128
-	w1         []float32 // @blk.0.attn_norm.weight [128]
-	w2         mvWeight  // @blk.0.attn_q.weight q4_0 [128,128], matvec_avx2_q4_0_128x128
-	w3         mvWeight  // @blk.0.attn_k.weight q4_0 [64,128], matvec_avx2_q4_0_64x128
-	w4         mvWeight  // @blk.0.attn_v.weight q4_0 [64,128], matvec_avx2_q4_0_64x128
-	w5         mvWeight  // @blk.0.attn_output.weight q4_0 [128,128], matvec_avx2_q4_0_128x128
-	w6         []float32 // @blk.0.ffn_norm.weight [128]
-	w7         mvWeight  // @blk.0.ffn_gate.weight q4_0 [384,128], matvec_avx2_q4_0_384x128
-	w8         mvWeight  // @blk.0.ffn_up.weight q4_0 [384,128], matvec_avx2_q4_0_384x128
-	w9         mvWeight  // @blk.0.ffn_down.weight q4_0 [128,384], matvec_avx2_q4_0_128x384
-	w10        []float32 // @blk.1.attn_norm.weight [128]
-	w11        mvWeight  // @blk.1.attn_q.weight q4_0 [128,128], matvec_avx2_q4_0_128x128
-	w12        mvWeight  // @blk.1.attn_k.weight q4_0 [64,128], matvec_avx2_q4_0_64x128
-	w13        mvWeight  // @blk.1.attn_v.weight q4_0 [64,128], matvec_avx2_q4_0_64x128
-	w14        mvWeight  // @blk.1.attn_output.weight q4_0 [128,128], matvec_avx2_q4_0_128x128
-	w15        []float32 // @blk.1.ffn_norm.weight [128]
-	w16        mvWeight  // @blk.1.ffn_gate.weight q4_0 [384,128], matvec_avx2_q4_0_384x128
-	w17        mvWeight  // @blk.1.ffn_up.weight q4_0 [384,128], matvec_avx2_q4_0_384x128
-	w18        mvWeight  // @blk.1.ffn_down.weight q4_0 [128,384], matvec_avx2_q4_0_128x384
-	w19        []float32 // @output_norm.weight [128]
+	arena        []float32
+	logits       []float32
+	filled       int // positions of the cache written so far
+	pool         *mvPool
+	h            []float32 // rmsnorm prologue
+	up           []float32 // matmul_gate_up's up projection
+	scores       []float32
+	chunk        []float32 // prefill's row blocks, allocated by the first Prefill
+	cos0, sin0   []float32 // head_dim 16, theta 10000
+	rcos0, rsin0 []float32 // the same per prefill row
+	s0           []float32 // @kv.0.k
+	s1           []float32 // @kv.0.v
+	s2           []float32 // @kv.1.k
+	s3           []float32 // @kv.1.v
+	w0           mvWeight  // @token_embd.weight q8_0 [2048,128], matvec_avx2_q8_0_2048x128
+	w1           []float32 // @blk.0.attn_norm.weight [128]
+	w2           mvWeight  // @blk.0.attn_q.weight q4_0 [128,128], matvec_avx2_q4_0_128x128
+	w3           mvWeight  // @blk.0.attn_k.weight q4_0 [64,128], matvec_avx2_q4_0_64x128
+	w4           mvWeight  // @blk.0.attn_v.weight q4_0 [64,128], matvec_avx2_q4_0_64x128
+	w5           mvWeight  // @blk.0.attn_output.weight q4_0 [128,128], matvec_avx2_q4_0_128x128
+	w6           []float32 // @blk.0.ffn_norm.weight [128]
+	w7           mvWeight  // @blk.0.ffn_gate.weight q4_0 [384,128], matvec_avx2_q4_0_384x128
+	w8           mvWeight  // @blk.0.ffn_up.weight q4_0 [384,128], matvec_avx2_q4_0_384x128
+	w9           mvWeight  // @blk.0.ffn_down.weight q4_0 [128,384], matvec_avx2_q4_0_128x384
+	w10          []float32 // @blk.1.attn_norm.weight [128]
+	w11          mvWeight  // @blk.1.attn_q.weight q4_0 [128,128], matvec_avx2_q4_0_128x128
+	w12          mvWeight  // @blk.1.attn_k.weight q4_0 [64,128], matvec_avx2_q4_0_64x128
+	w13          mvWeight  // @blk.1.attn_v.weight q4_0 [64,128], matvec_avx2_q4_0_64x128
+	w14          mvWeight  // @blk.1.attn_output.weight q4_0 [128,128], matvec_avx2_q4_0_128x128
+	w15          []float32 // @blk.1.ffn_norm.weight [128]
+	w16          mvWeight  // @blk.1.ffn_gate.weight q4_0 [384,128], matvec_avx2_q4_0_384x128
+	w17          mvWeight  // @blk.1.ffn_up.weight q4_0 [384,128], matvec_avx2_q4_0_384x128
+	w18          mvWeight  // @blk.1.ffn_down.weight q4_0 [128,384], matvec_avx2_q4_0_128x384
+	w19          []float32 // @output_norm.weight [128]
 }
 
 var _ generate.Model = (*Model)(nil)
@@ -70,6 +78,7 @@ func New(b *exe.Bundle) (generate.Model, error) { return NewFromWeights(b.Tensor
 // declared types. Weight data is used in place.
 func NewFromWeights(get func(name string) (*tensor.Tensor, error)) (*Model, error) {
 	m := &Model{arena: make([]float32, arenaFloats), logits: make([]float32, vocab), pool: newPool(), scores: make([]float32, ctxLen)}
+	_ = upOff // the scratch offsets a model without scratch leaves unused
 	m.h = make([]float32, 128)
 	m.up = make([]float32, 384)
 	m.cos0, m.sin0 = make([]float32, 8), make([]float32, 8)
@@ -78,61 +87,61 @@ func NewFromWeights(get func(name string) (*tensor.Tensor, error)) (*Model, erro
 	m.s2 = make([]float32, 32768)
 	m.s3 = make([]float32, 32768)
 	var err error
-	if m.w0, err = loadInterleaved(get, "token_embd.weight", tensor.Q8_0, 2048, 128, 8, 256, 262144, 8192, matvec_avx2_q8_0_2048x128); err != nil {
+	if m.w0, err = loadInterleaved(get, "token_embd.weight", tensor.Q8_0, 2048, 128, 8, 256, 262144, 8192, matvec_avx2_q8_0_2048x128, matvec_avx2_q8_0_2048x128_rows); err != nil {
 		return nil, err
 	}
 	if m.w1, err = loadVector(get, "blk.0.attn_norm.weight", 128); err != nil {
 		return nil, err
 	}
-	if m.w2, err = loadInterleaved(get, "blk.0.attn_q.weight", tensor.Q4_0, 128, 128, 8, 16, 8192, 512, matvec_avx2_q4_0_128x128); err != nil {
+	if m.w2, err = loadInterleaved(get, "blk.0.attn_q.weight", tensor.Q4_0, 128, 128, 8, 16, 8192, 512, matvec_avx2_q4_0_128x128, matvec_avx2_q4_0_128x128_rows); err != nil {
 		return nil, err
 	}
-	if m.w3, err = loadInterleaved(get, "blk.0.attn_k.weight", tensor.Q4_0, 64, 128, 8, 8, 4096, 256, matvec_avx2_q4_0_64x128); err != nil {
+	if m.w3, err = loadInterleaved(get, "blk.0.attn_k.weight", tensor.Q4_0, 64, 128, 8, 8, 4096, 256, matvec_avx2_q4_0_64x128, matvec_avx2_q4_0_64x128_rows); err != nil {
 		return nil, err
 	}
-	if m.w4, err = loadInterleaved(get, "blk.0.attn_v.weight", tensor.Q4_0, 64, 128, 8, 8, 4096, 256, matvec_avx2_q4_0_64x128); err != nil {
+	if m.w4, err = loadInterleaved(get, "blk.0.attn_v.weight", tensor.Q4_0, 64, 128, 8, 8, 4096, 256, matvec_avx2_q4_0_64x128, matvec_avx2_q4_0_64x128_rows); err != nil {
 		return nil, err
 	}
-	if m.w5, err = loadInterleaved(get, "blk.0.attn_output.weight", tensor.Q4_0, 128, 128, 8, 16, 8192, 512, matvec_avx2_q4_0_128x128); err != nil {
+	if m.w5, err = loadInterleaved(get, "blk.0.attn_output.weight", tensor.Q4_0, 128, 128, 8, 16, 8192, 512, matvec_avx2_q4_0_128x128, matvec_avx2_q4_0_128x128_rows); err != nil {
 		return nil, err
 	}
 	if m.w6, err = loadVector(get, "blk.0.ffn_norm.weight", 128); err != nil {
 		return nil, err
 	}
-	if m.w7, err = loadInterleaved(get, "blk.0.ffn_gate.weight", tensor.Q4_0, 384, 128, 8, 48, 24576, 1536, matvec_avx2_q4_0_384x128); err != nil {
+	if m.w7, err = loadInterleaved(get, "blk.0.ffn_gate.weight", tensor.Q4_0, 384, 128, 8, 48, 24576, 1536, matvec_avx2_q4_0_384x128, matvec_avx2_q4_0_384x128_rows); err != nil {
 		return nil, err
 	}
-	if m.w8, err = loadInterleaved(get, "blk.0.ffn_up.weight", tensor.Q4_0, 384, 128, 8, 48, 24576, 1536, matvec_avx2_q4_0_384x128); err != nil {
+	if m.w8, err = loadInterleaved(get, "blk.0.ffn_up.weight", tensor.Q4_0, 384, 128, 8, 48, 24576, 1536, matvec_avx2_q4_0_384x128, matvec_avx2_q4_0_384x128_rows); err != nil {
 		return nil, err
 	}
-	if m.w9, err = loadInterleaved(get, "blk.0.ffn_down.weight", tensor.Q4_0, 128, 384, 8, 16, 24576, 1536, matvec_avx2_q4_0_128x384); err != nil {
+	if m.w9, err = loadInterleaved(get, "blk.0.ffn_down.weight", tensor.Q4_0, 128, 384, 8, 16, 24576, 1536, matvec_avx2_q4_0_128x384, matvec_avx2_q4_0_128x384_rows); err != nil {
 		return nil, err
 	}
 	if m.w10, err = loadVector(get, "blk.1.attn_norm.weight", 128); err != nil {
 		return nil, err
 	}
-	if m.w11, err = loadInterleaved(get, "blk.1.attn_q.weight", tensor.Q4_0, 128, 128, 8, 16, 8192, 512, matvec_avx2_q4_0_128x128); err != nil {
+	if m.w11, err = loadInterleaved(get, "blk.1.attn_q.weight", tensor.Q4_0, 128, 128, 8, 16, 8192, 512, matvec_avx2_q4_0_128x128, matvec_avx2_q4_0_128x128_rows); err != nil {
 		return nil, err
 	}
-	if m.w12, err = loadInterleaved(get, "blk.1.attn_k.weight", tensor.Q4_0, 64, 128, 8, 8, 4096, 256, matvec_avx2_q4_0_64x128); err != nil {
+	if m.w12, err = loadInterleaved(get, "blk.1.attn_k.weight", tensor.Q4_0, 64, 128, 8, 8, 4096, 256, matvec_avx2_q4_0_64x128, matvec_avx2_q4_0_64x128_rows); err != nil {
 		return nil, err
 	}
-	if m.w13, err = loadInterleaved(get, "blk.1.attn_v.weight", tensor.Q4_0, 64, 128, 8, 8, 4096, 256, matvec_avx2_q4_0_64x128); err != nil {
+	if m.w13, err = loadInterleaved(get, "blk.1.attn_v.weight", tensor.Q4_0, 64, 128, 8, 8, 4096, 256, matvec_avx2_q4_0_64x128, matvec_avx2_q4_0_64x128_rows); err != nil {
 		return nil, err
 	}
-	if m.w14, err = loadInterleaved(get, "blk.1.attn_output.weight", tensor.Q4_0, 128, 128, 8, 16, 8192, 512, matvec_avx2_q4_0_128x128); err != nil {
+	if m.w14, err = loadInterleaved(get, "blk.1.attn_output.weight", tensor.Q4_0, 128, 128, 8, 16, 8192, 512, matvec_avx2_q4_0_128x128, matvec_avx2_q4_0_128x128_rows); err != nil {
 		return nil, err
 	}
 	if m.w15, err = loadVector(get, "blk.1.ffn_norm.weight", 128); err != nil {
 		return nil, err
 	}
-	if m.w16, err = loadInterleaved(get, "blk.1.ffn_gate.weight", tensor.Q4_0, 384, 128, 8, 48, 24576, 1536, matvec_avx2_q4_0_384x128); err != nil {
+	if m.w16, err = loadInterleaved(get, "blk.1.ffn_gate.weight", tensor.Q4_0, 384, 128, 8, 48, 24576, 1536, matvec_avx2_q4_0_384x128, matvec_avx2_q4_0_384x128_rows); err != nil {
 		return nil, err
 	}
-	if m.w17, err = loadInterleaved(get, "blk.1.ffn_up.weight", tensor.Q4_0, 384, 128, 8, 48, 24576, 1536, matvec_avx2_q4_0_384x128); err != nil {
+	if m.w17, err = loadInterleaved(get, "blk.1.ffn_up.weight", tensor.Q4_0, 384, 128, 8, 48, 24576, 1536, matvec_avx2_q4_0_384x128, matvec_avx2_q4_0_384x128_rows); err != nil {
 		return nil, err
 	}
-	if m.w18, err = loadInterleaved(get, "blk.1.ffn_down.weight", tensor.Q4_0, 128, 384, 8, 16, 24576, 1536, matvec_avx2_q4_0_128x384); err != nil {
+	if m.w18, err = loadInterleaved(get, "blk.1.ffn_down.weight", tensor.Q4_0, 128, 384, 8, 16, 24576, 1536, matvec_avx2_q4_0_128x384, matvec_avx2_q4_0_128x384_rows); err != nil {
 		return nil, err
 	}
 	if m.w19, err = loadVector(get, "output_norm.weight", 128); err != nil {
@@ -150,9 +159,12 @@ func (m *Model) VocabSize() int { return vocab }
 // Reset forgets the context.
 func (m *Model) Reset() { m.filled = 0 }
 
-// Prefill runs the prompt one token at a time through the decode schedule
-// (bit for bit what the module's prefill computes) and returns the logits
-// after the last token; the slice is overwritten by the next call.
+// Prefill runs the prompt through the schedule in chunks of chunkRows
+// rows: matrix products take all rows of a chunk at once (each row's sums
+// are its matvec's, bit for bit), the other ops run row by row, and
+// attention is causal, so the logits after the last token are the
+// module's prefill's, bit for bit. The slice is overwritten by the next
+// call. The first call allocates the chunk; later ones allocate nothing.
 func (m *Model) Prefill(tokens []int, pos int) ([]float32, error) {
 	if len(tokens) == 0 {
 		return nil, omexerr.Inputf("input.empty_prompt", "prefill needs at least one token")
@@ -160,14 +172,151 @@ func (m *Model) Prefill(tokens []int, pos int) ([]float32, error) {
 	if pos < 0 || pos+len(tokens) > ctxLen {
 		return nil, omexerr.Executionf("execution.context_full", "positions %d..%d are outside the context window (0..%d)", pos, pos+len(tokens)-1, ctxLen-1)
 	}
-	var logits []float32
-	for i, t := range tokens {
-		var err error
-		if logits, err = m.Decode(t, pos+i); err != nil {
+	if pos > m.filled {
+		return nil, omexerr.Executionf("execution.position_gap", "position %d skips ahead of the cached context (%d positions)", pos, m.filled)
+	}
+	for _, t := range tokens {
+		if t < 0 {
+			return nil, omexerr.Inputf("input.token_out_of_vocab", "token id %d is negative", t)
+		}
+	}
+	if len(tokens) == 1 {
+		return m.Decode(tokens[0], pos)
+	}
+	if m.chunk == nil {
+		m.chunk = make([]float32, chunkRows*rowFloats)
+		m.rcos0, m.rsin0 = make([]float32, chunkRows*8), make([]float32, chunkRows*8)
+	}
+	for start := 0; start < len(tokens); start += chunkRows {
+		end := min(start+chunkRows, len(tokens))
+		if err := m.prefillRows(tokens[start:end], pos+start, end == len(tokens)); err != nil {
 			return nil, err
 		}
 	}
-	return logits, nil
+	return m.logits, nil
+}
+
+// prefillRows runs tokens (at most chunkRows) at positions pos.. as one
+// chunk and, when last, leaves the last row's logits in m.logits.
+func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
+	n := len(tokens)
+	c := m.chunk[:n*rowFloats]
+	for r := range n {
+		kernels.RopeTable(m.rcos0[r*8:(r+1)*8], m.rsin0[r*8:(r+1)*8], pos+r, 16, math.Float32frombits(0x461c4000) /* 10000 */)
+	}
+	// %x = embed %token, @token_embd.weight : f32[1,128]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		token := tokens[r]
+		if token >= 2048 {
+			return omexerr.Inputf("input.token_out_of_vocab", "token id %d is outside the vocabulary (0..2047)", token)
+		}
+		m.w0.row(token, a[0:128])
+	}
+	// %q.0, %k.0, %v.0 = matmul_qkv %x, %pos, @blk.0.attn_norm.weight, @blk.0.attn_q.weight, @blk.0.attn_k.weight, @blk.0.attn_v.weight {eps=1e-06, head_dim=16, heads=8, kv_heads=4, layout="interleaved", theta=10000.0} : f32[1,128], f32[1,64], f32[1,64]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+128], a[0:128], m.w1, math.Float32frombits(0x358637bd) /* 1e-06 */)
+	}
+	m.pool.matmul(&m.w2, c[128:], c[hOff:], n, rowFloats)
+	m.pool.matmul(&m.w3, c[384:], c[hOff:], n, rowFloats)
+	m.pool.matmul(&m.w4, c[448:], c[hOff:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RopeInterleaved(a[128:256], m.rcos0[r*8:(r+1)*8], m.rsin0[r*8:(r+1)*8], 16)
+		kernels.RopeInterleaved(a[384:448], m.rcos0[r*8:(r+1)*8], m.rsin0[r*8:(r+1)*8], 16)
+	}
+	// %attn.0 = attention %q.0, %k.0, %v.0, %pos, @kv.0.k, @kv.0.v {head_dim=16, heads=8, kv_heads=4} : f32[1,128]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		pos := pos + r
+		copy(m.s0[pos*64:(pos+1)*64], a[384:448])
+		copy(m.s1[pos*64:(pos+1)*64], a[448:512])
+		kernels.Attention(a[256:384], a[128:256], m.s0, m.s1, 8, 4, 16, pos+1, m.scores)
+	}
+	// %h.0 = matmul_add %attn.0, %x, @blk.0.attn_output.weight : f32[1,128]
+	m.pool.matmul(&m.w5, c[384:], c[256:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.Add(a[384:512], a[0:128])
+	}
+	// %14 = matmul_gate_up %h.0, @blk.0.ffn_norm.weight, @blk.0.ffn_gate.weight, @blk.0.ffn_up.weight {eps=1e-06} : f32[1,384]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+128], a[384:512], m.w6, math.Float32frombits(0x358637bd) /* 1e-06 */)
+	}
+	m.pool.matmul(&m.w7, c[0:], c[hOff:], n, rowFloats)
+	m.pool.matmul(&m.w8, c[upOff:], c[hOff:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.SiLU(a[0:384])
+		kernels.Mul(a[0:384], a[upOff:upOff+384])
+	}
+	// %x.0 = matmul_add %14, %h.0, @blk.0.ffn_down.weight : f32[1,128]
+	m.pool.matmul(&m.w9, c[512:], c[0:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.Add(a[512:640], a[384:512])
+	}
+	// %q.1, %k.1, %v.1 = matmul_qkv %x.0, %pos, @blk.1.attn_norm.weight, @blk.1.attn_q.weight, @blk.1.attn_k.weight, @blk.1.attn_v.weight {eps=1e-06, head_dim=16, heads=8, kv_heads=4, layout="interleaved", theta=10000.0} : f32[1,128], f32[1,64], f32[1,64]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+128], a[512:640], m.w10, math.Float32frombits(0x358637bd) /* 1e-06 */)
+	}
+	m.pool.matmul(&m.w11, c[0:], c[hOff:], n, rowFloats)
+	m.pool.matmul(&m.w12, c[256:], c[hOff:], n, rowFloats)
+	m.pool.matmul(&m.w13, c[320:], c[hOff:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RopeInterleaved(a[0:128], m.rcos0[r*8:(r+1)*8], m.rsin0[r*8:(r+1)*8], 16)
+		kernels.RopeInterleaved(a[256:320], m.rcos0[r*8:(r+1)*8], m.rsin0[r*8:(r+1)*8], 16)
+	}
+	// %attn.1 = attention %q.1, %k.1, %v.1, %pos, @kv.1.k, @kv.1.v {head_dim=16, heads=8, kv_heads=4} : f32[1,128]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		pos := pos + r
+		copy(m.s2[pos*64:(pos+1)*64], a[256:320])
+		copy(m.s3[pos*64:(pos+1)*64], a[320:384])
+		kernels.Attention(a[128:256], a[0:128], m.s2, m.s3, 8, 4, 16, pos+1, m.scores)
+	}
+	// %h.1 = matmul_add %attn.1, %x.0, @blk.1.attn_output.weight : f32[1,128]
+	m.pool.matmul(&m.w14, c[384:], c[128:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.Add(a[384:512], a[512:640])
+	}
+	// %30 = matmul_gate_up %h.1, @blk.1.ffn_norm.weight, @blk.1.ffn_gate.weight, @blk.1.ffn_up.weight {eps=1e-06} : f32[1,384]
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+128], a[384:512], m.w15, math.Float32frombits(0x358637bd) /* 1e-06 */)
+	}
+	m.pool.matmul(&m.w16, c[0:], c[hOff:], n, rowFloats)
+	m.pool.matmul(&m.w17, c[upOff:], c[hOff:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.SiLU(a[0:384])
+		kernels.Mul(a[0:384], a[upOff:upOff+384])
+	}
+	// %x.1 = matmul_add %30, %h.1, @blk.1.ffn_down.weight : f32[1,128]
+	m.pool.matmul(&m.w18, c[2048:], c[0:], n, rowFloats)
+	for r := range n {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.Add(a[2048:2176], a[384:512])
+	}
+	// the logits: the last row only, on the last chunk
+	if last {
+		c, n := c[(n-1)*rowFloats:], 1
+		_ = n
+		// %logits = rmsnorm_matmul %x.1, @output_norm.weight, @token_embd.weight {eps=1e-06} : f32[1,2048]
+		for r := range n {
+			a := c[r*rowFloats : (r+1)*rowFloats]
+			kernels.RMSNorm(a[hOff:hOff+128], a[2048:2176], m.w19, math.Float32frombits(0x358637bd) /* 1e-06 */)
+		}
+		m.pool.matmul(&m.w0, c[0:], c[hOff:], n, rowFloats)
+		copy(m.logits, c[0:2048])
+	}
+	m.filled = pos + n
+	return nil
 }
 
 // Decode runs one token at position pos (@decode) and returns its logits; the
