@@ -21,3 +21,9 @@ func BenchmarkDecode(b *testing.B) {
 		return NewFromWeights(get)
 	})
 }
+
+func BenchmarkPrefill(b *testing.B) {
+	modeltest.BenchPrefill(b, "stories_avx2", func(get func(string) (*tensor.Tensor, error)) (generate.Model, error) {
+		return NewFromWeights(get)
+	})
+}
