@@ -28,10 +28,11 @@ const DecodeFunc = "decode"
 // The package exports New (an exe.NewModel reading the weights from the
 // executable's bundle), NewFromWeights (the same from any weight reader)
 // and Model, a generate.Model: Decode runs the schedule once; Prefill runs
-// it per prompt token, which computes exactly what the module's prefill
-// computes (each row of a prefill matmul is that row's matvec, and
-// attention runs row by row), so the logits are the interpreter's, bit for
-// bit.
+// the same instructions over chunks of up to PrefillRows prompt rows, the
+// matrix products through the kernels' several-rows forms (MatVec.RowsName)
+// and attention row by row, causally, which computes exactly what the
+// module's prefill computes (each row of a prefill matmul is that row's
+// matvec), so the logits are the interpreter's, bit for bit.
 //
 // Weights annotated with the ISA's interleaved layout (passes registers
 // it for every target with assembly) go through the generated kernels and
