@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/omex-dev/omex/codegen/goasm"
 	"github.com/omex-dev/omex/tensor"
 )
 
@@ -19,7 +20,7 @@ func benchKernels(set string) []Kernel {
 	var ks []Kernel
 	for _, s := range [][2]int{{768, 288}, {4096, 4096}} {
 		for _, dt := range []tensor.DType{tensor.F32, tensor.F16, tensor.Q8_0, tensor.Q4_0} {
-			ks = append(ks, MatVec{Kernels: set, DType: dt, N: s[0], K: s[1]})
+			ks = append(ks, MatVec{ISA: goasm.ISA(set), DType: dt, N: s[0], K: s[1]})
 		}
 	}
 	return ks
@@ -41,7 +42,7 @@ func benchCase(b *testing.B, k MatVec) linkCase {
 	rng := rand.New(rand.NewPCG(uint64(k.N), uint64(k.K)))
 	w := randomMatrix(rng, k.DType, k.N, k.K)
 	data, scales := interleave(w, k.Lanes())
-	c := linkCase{Set: k.Kernels, Kernel: k.Name(), Kind: "matvec", Groups: k.Groups(), W: data, S: scales,
+	c := linkCase{Set: k.kernelSet(), Kernel: k.Name(), Kind: "matvec", Groups: k.Groups(), W: data, S: scales,
 		X: randFloats(rng, k.K), Want: make([]float32, k.N), DType: uint32(k.DType), N: k.N, K: k.K, Raw: w.Data, RawScales: w.Scales}
 	benchCases[k.Name()] = c
 	return c

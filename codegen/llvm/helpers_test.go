@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/omex-dev/omex/codegen/goasm"
 	"github.com/omex-dev/omex/runtime/kernels"
 	"github.com/omex-dev/omex/targets"
 	"github.com/omex-dev/omex/tensor"
@@ -58,7 +59,7 @@ func testKernels(set string) []Kernel {
 	var ks []Kernel
 	for _, s := range shapes {
 		for _, dt := range s.dtypes {
-			ks = append(ks, MatVec{Kernels: set, DType: dt, N: s.n, K: s.k})
+			ks = append(ks, MatVec{ISA: goasm.ISA(set), DType: dt, N: s.n, K: s.k})
 		}
 	}
 	for _, n := range []int{64, 37, 3} {

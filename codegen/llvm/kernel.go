@@ -2,10 +2,10 @@ package llvm
 
 import (
 	"fmt"
-	"math"
+	"slices"
 
+	"github.com/omex-dev/omex/codegen/goasm"
 	"github.com/omex-dev/omex/omexerr"
-	"github.com/omex-dev/omex/tensor"
 )
 
 // SymbolPrefix starts the object-file symbol of every kernel: kernel NAME
@@ -41,106 +41,68 @@ type arg struct {
 	float        bool
 }
 
-// MatVec is a matrix-vector kernel, out = W x, for a weight of N rows by K
-// columns of type DType in the row-interleaved layout of kernel set
-// Kernels (a targets.Kernels* name: "avx512", "avx2", "sse", "neon"). It
-// is the same kernel as codegen/goasm's MatVec: same name, same Go
-// signature, same weight layout (goasm.Interleave with the set's lanes:
-// element (row g*L+j, column k) at [g][k][j]; q4_0 bytes [g][k/2][j] with
-// column k in the low nibble and k+1 in the high one; scales [g][k/32][j]),
-// so a package built from these kernels is a drop-in replacement:
-//
-//	func NAME(out []float32, w []byte, s []float32, x []float32, g0, g1 int)
-//
-// computes row groups g0..g1-1 (rows g0*L .. min(g1*L, N)-1). Its object
-// symbol is
+// MatVec is a matrix-vector kernel, out = W x: goasm's MatVec (the kernel
+// set is its ISA: "avx512", "avx2", "sse", "neon"), compiled by LLVM.
+// Its name, Go signature and weight layout (goasm.Interleave with the
+// set's lanes) are goasm's, defined there once, so a package built from
+// these kernels is a drop-in replacement for goasm's matvec files. Its
+// object symbol is
 //
 //	void omex_llvm_NAME(float *out, const uint8_t *w, const float *s,
 //	                    const float *x, int64_t g0, int64_t g1, const void *consts)
-type MatVec struct {
-	Kernels string
-	DType   tensor.DType
-	N, K    int
-}
+type MatVec goasm.MatVec
+
+// asm is k as goasm's kernel, which defines its name and layout.
+func (k MatVec) asm() goasm.MatVec { return goasm.MatVec(k) }
 
 // Name is the kernel's Go identifier, e.g. "matvec_avx2_q8_0_288x768"
 // (goasm's naming).
-func (k MatVec) Name() string {
-	return fmt.Sprintf("matvec_%s_%v_%dx%d", k.Kernels, k.DType, k.N, k.K)
-}
+func (k MatVec) Name() string { return k.asm().Name() }
 
 // Lanes is the number of rows per interleaved group for the kernel set.
-func (k MatVec) Lanes() int { return lanesOf(k.Kernels) }
+func (k MatVec) Lanes() int { return k.asm().Lanes() }
 
-// Groups is ceil(N/Lanes); the last group is padded with zero rows when
-// N is not a multiple of Lanes. It is 0 for an unknown kernel set.
+// Groups is goasm's ceil(N/Lanes), or 0 for a kernel set without vectors
+// (LLVM builds none; goasm counts one row per group there).
 func (k MatVec) Groups() int {
-	l := k.Lanes()
-	if l == 0 {
+	if !slices.Contains(goasm.ISAs, k.ISA) {
 		return 0
 	}
-	return (k.N + l - 1) / l
+	return k.asm().Groups()
 }
 
-// elemBits is the storage size of one weight element.
-func (k MatVec) elemBits() int {
-	switch k.DType {
-	case tensor.F32:
-		return 32
-	case tensor.F16, tensor.BF16:
-		return 16
-	case tensor.Q8_0:
-		return 8
-	}
-	return 4
+// group is the kernel of one row group: Lanes rows of k.
+func (k MatVec) group() goasm.MatVec {
+	g := k.asm()
+	g.N = g.Lanes()
+	return g
 }
 
 // GroupBytes is the size of one group's interleaved weight data.
-func (k MatVec) GroupBytes() int { return k.K * k.Lanes() * k.elemBits() / 8 }
+func (k MatVec) GroupBytes() int { return k.group().WeightBytes() }
 
 // GroupScales is the number of scales of one group (0 unquantized).
-func (k MatVec) GroupScales() int {
-	if !k.DType.Quantized() {
-		return 0
-	}
-	return k.K / tensor.BlockSize * k.Lanes()
-}
+func (k MatVec) GroupScales() int { return k.group().ScaleCount() }
 
 // WeightBytes is the length of the interleaved weight data.
-func (k MatVec) WeightBytes() int { return k.Groups() * k.GroupBytes() }
+func (k MatVec) WeightBytes() int { return k.asm().WeightBytes() }
 
 // ScaleCount is the number of interleaved scales (0 unquantized).
-func (k MatVec) ScaleCount() int { return k.Groups() * k.GroupScales() }
+func (k MatVec) ScaleCount() int { return k.asm().ScaleCount() }
 
-func (k MatVec) kernelSet() string { return k.Kernels }
+func (k MatVec) kernelSet() string { return string(k.ISA) }
 
-// lanesOf is the float32 lanes of a kernel set's vectors (0 if unknown).
-func lanesOf(set string) int {
-	switch set {
-	case "avx512":
-		return 16
-	case "avx2":
-		return 8
-	case "sse", "neon":
-		return 4
-	}
-	return 0
-}
-
+// check adds to goasm's checks the set of m's target and LLVM's own size
+// limit.
 func (k MatVec) check(m machine) error {
-	if k.Kernels != m.target.Kernels {
-		return omexerr.Inputf("input.kernel_set", "kernel %s is for kernel set %q; target %s uses %q", k.Name(), k.Kernels, m.target.Name, m.target.Kernels)
+	if k.kernelSet() != m.target.Kernels {
+		return omexerr.Inputf("input.kernel_set", "kernel %s is for kernel set %q; target %s uses %q", k.Name(), k.ISA, m.target.Name, m.target.Kernels)
 	}
-	if !k.DType.Valid() {
-		return omexerr.Inputf("input.kernel_dtype", "matvec: unknown dtype %v", k.DType)
+	if err := k.asm().Check(); err != nil {
+		return err
 	}
-	if k.N < 1 || k.K < 1 || k.N > math.MaxInt32 || k.K > math.MaxInt32 {
-		return omexerr.Inputf("input.kernel_shape", "matvec: shape %dx%d must have at least one row and column", k.N, k.K)
-	}
-	if k.DType.Quantized() && k.K%tensor.BlockSize != 0 {
-		return omexerr.Inputf("input.kernel_shape", "matvec: %v needs K a multiple of %d, got %d", k.DType, tensor.BlockSize, k.K)
-	}
-	// N and K fit 31 bits, so the product cannot overflow.
+	// goasm's Check bounded N and K to 31 bits, so the product cannot
+	// overflow.
 	if int64(k.N)*int64(k.K) > 1<<36 {
 		return omexerr.Inputf("input.kernel_shape", "matvec: shape %dx%d %v is too large for one kernel", k.N, k.K, k.DType)
 	}

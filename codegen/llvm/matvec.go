@@ -173,8 +173,9 @@ func (g matvecGen) broadcastX(b *Block, c Value) Value {
 // weights loads column c of a group of an unquantized weight as floats.
 func (g matvecGen) weights(b *Block, wbase, c Value) Value {
 	l := g.lanes
-	esize := int64(g.k.elemBits() / 8)
-	p := b.ByteOffset(wbase, b.Mul(c, ConstInt(I64, int64(l)*esize), "wo"), "wp")
+	// A group stores its K columns one after another, l elements each.
+	colBytes := int64(g.k.GroupBytes() / g.k.K)
+	p := b.ByteOffset(wbase, b.Mul(c, ConstInt(I64, colBytes), "wo"), "wp")
 	switch g.k.DType {
 	case tensor.F32:
 		return b.Load(Vector(l, Float), p, 4, "w")

@@ -1,19 +1,14 @@
 package llvm
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/omex-dev/omex/codegen/goasm"
 	"github.com/omex-dev/omex/ir"
 	"github.com/omex-dev/omex/omexerr"
 	"github.com/omex-dev/omex/targets"
 )
-
-// interleaveLayout is the layout annotation of weights in the interleaved
-// layout with lanes rows per group (codegen/goasm.LayoutName's spelling;
-// the model test in ./modeltest checks the two agree).
-func interleaveLayout(lanes int) string { return fmt.Sprintf("interleave%d", lanes) }
 
 // ModuleKernels returns the matvec kernels a module compiled for target t
 // (the pass pipeline down to layout) runs through generated kernels: one
@@ -26,7 +21,7 @@ func ModuleKernels(m *ir.Module, t targets.Target) ([]Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	layout := interleaveLayout(mc.lanes)
+	layout := goasm.LayoutName(mc.lanes)
 	sizes := m.Sizes()
 	var ks []Kernel
 	for _, w := range m.Weights {
@@ -41,7 +36,7 @@ func ModuleKernels(m *ir.Module, t targets.Target) ([]Kernel, error) {
 		if !ok || err != nil || len(shape) != 2 {
 			return nil, omexerr.Modelf("model.layout", "weight @%s : %v has layout %q but is not a matrix of a weight type", w.Name, w.Type, layout).WithTensor(w.Name)
 		}
-		k := MatVec{Kernels: t.Kernels, DType: dt, N: shape[0], K: shape[1]}
+		k := MatVec{ISA: goasm.ISA(t.Kernels), DType: dt, N: shape[0], K: shape[1]}
 		if err := k.check(mc); err != nil {
 			return nil, err
 		}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"testing"
+
+	"github.com/omex-dev/omex/codegen/goasm"
 )
 
 // FuzzInspectObject feeds arbitrary bytes to the object check (ELF
@@ -18,7 +20,7 @@ func FuzzInspectObject(f *testing.F) {
 	if l, err := FindLLC(); err == nil {
 		tg := simdTargets(f)[1]
 		m, _ = machineFor(tg)
-		ks = []Kernel{MatVec{tg.Kernels, 0, 8, 8}, Elementwise{OpAdd, tg.Kernels, 5}}
+		ks = []Kernel{MatVec{goasm.ISA(tg.Kernels), 0, 8, 8}, Elementwise{OpAdd, tg.Kernels, 5}}
 		if obj, err := l.Compile(context.Background(), tg, ks); err == nil {
 			f.Add(obj.Data)
 			f.Add(obj.Data[:len(obj.Data)/2])

@@ -3,6 +3,7 @@ package llvm
 import (
 	"fmt"
 
+	"github.com/omex-dev/omex/codegen/goasm"
 	"github.com/omex-dev/omex/omexerr"
 	"github.com/omex-dev/omex/targets"
 )
@@ -32,7 +33,7 @@ func machineFor(t targets.Target) (machine, error) {
 	if !elfOS(t.GOOS) {
 		return machine{}, omexerr.Inputf("input.llvm_target", "--backend=llvm builds ELF objects; target %s is for %s, which uses another object format (use --backend=goasm)", t.Name, t.GOOS)
 	}
-	m := machine{target: t, lanes: lanesOf(t.Kernels)}
+	m := machine{target: t, lanes: goasm.ISA(t.Kernels).Lanes()}
 	switch t.Kernels {
 	case targets.KernelsAVX512:
 		// FMA is not listed on purpose; the kernels never fuse anyway
