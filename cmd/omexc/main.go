@@ -44,11 +44,15 @@ func exitCode(err error) int {
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "omexc",
-		Short: "OMEX: import, inspect, verify and run language models",
-		Long: `omexc imports language models (GGUF, Hugging Face safetensors, llama2.c
-checkpoints) into OMEX packages, inspects and verifies them, tokenizes text
-exactly as the reference tokenizers do, and runs them with the pure-Go
-reference runtime.
+		Short: "OMEX: compile language models into self-contained executables",
+		Long: `omexc compiles a language model into one self-contained executable.
+
+It imports models (GGUF, Hugging Face safetensors, llama2.c checkpoints) into
+OMEX packages, inspects and verifies them, tokenizes text exactly as the
+reference tokenizers do, lowers models to a typed IR and optimizes it with
+a pass pipeline (compile), runs them (run), and builds executables for the
+host or another target with generated SIMD kernels (build). Execution
+containers (container) run task graphs with agents and sandboxed tools.
 
 Exit status: 0 success, 1 unexpected failure, 2 usage error,
 11 InputError, 12 ModelError, 13 ResourceError, 14 ExecutionError,
