@@ -67,6 +67,7 @@ Exit status: 0 success, 1 unexpected failure, 2 usage error,
 	root.AddCommand(newImportCmd(), newInspectCmd(), newVerifyCmd(), newRunCmd(), newTokenizeCmd(), newDetokenizeCmd())
 	root.AddCommand(newCompileCmd())
 	root.AddCommand(newBuildCmd())
+	root.AddCommand(newBenchCmd())
 	root.AddCommand(newTargetsCmd())
 	registerConfig(root)
 	root.AddCommand(newContainerCmd())

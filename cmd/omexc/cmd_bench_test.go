@@ -1,0 +1,104 @@
+package main
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func benchArgs(extra ...string) []string {
+	return append(append([]string{"bench"}, bundled...), extra...)
+}
+
+// TestBenchTable: bench on the bundled model measures the three paths and
+// prints one row each with positive rates for the in-process paths; the
+// executable's derived rates are positive or n/a (process-time noise), never
+// negative. No speed is asserted.
+func TestBenchTable(t *testing.T) {
+	root := repoRoot(t)
+	out, stderr, code := omexc(t, root, benchArgs("-n", "16", "--runs", "1")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	rows := map[string][]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) == 5 {
+			rows[f[0]] = f[1:]
+		}
+	}
+	for _, path := range []string{"reference", "ir", "exe"} {
+		cells, ok := rows[path]
+		if !ok {
+			t.Fatalf("no %s row in:\n%s", path, out)
+		}
+		for i, c := range cells {
+			if path == "exe" && c == "n/a" {
+				continue
+			}
+			v, err := strconv.ParseFloat(strings.TrimSuffix(c, "x"), 64)
+			if err != nil || v <= 0 {
+				t.Errorf("%s column %d is %q, want a positive number in:\n%s", path, i+1, c, out)
+			}
+		}
+	}
+	if rows["reference"][2] != "1.00x" || rows["reference"][3] != "1.00x" {
+		t.Errorf("the reference's ratios to itself are %v, want 1.00x", rows["reference"][2:])
+	}
+	if !strings.Contains(out, "exe printed the IR path's text") {
+		t.Errorf("the executable's text differs from the IR path's:\n%s", out)
+	}
+}
+
+// TestBenchJSONWithExe: --json reports the same three paths, and --exe
+// times a given executable instead of building one.
+func TestBenchJSONWithExe(t *testing.T) {
+	root := repoRoot(t)
+	exe := t.TempDir() + "/story"
+	if _, stderr, code := omexc(t, root, append(append([]string{"build"}, bundled...), "-o", exe)...); code != 0 {
+		t.Fatalf("build: exit %d: %s", code, stderr)
+	}
+	out, stderr, code := omexc(t, root, benchArgs("-n", "8", "--runs", "1", "--threads", "1", "--exe", exe, "--json")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep benchReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if rep.Executable != exe || rep.Threads != 1 || rep.PromptTokens < 2 || rep.GeneratedTokens < 1 || len(rep.Rows) != 3 {
+		t.Fatalf("report %+v", rep)
+	}
+	for i, want := range []string{"reference", "ir", "exe"} {
+		r := rep.Rows[i]
+		if r.Path != want || r.PromptTokS < 0 || r.DecodeTokS < 0 || (want != "exe" && (r.PromptTokS == 0 || r.DecodeTokS == 0)) {
+			t.Errorf("row %d: %+v", i, r)
+		}
+	}
+	if rep.Rows[2].WholeRunMS <= 0 {
+		t.Errorf("exe whole-run time %v", rep.Rows[2].WholeRunMS)
+	}
+}
+
+// TestBenchBadFlags: misuse exits 2 (cobra's flag errors, missing MODEL)
+// or 11 naming the flag (values out of range).
+func TestBenchBadFlags(t *testing.T) {
+	root := repoRoot(t)
+	for _, c := range []struct {
+		args []string
+		code int
+		flag string
+	}{
+		{benchArgs("--no-such-flag"), 2, "--no-such-flag"},
+		{[]string{"bench"}, 2, "arg"},
+		{benchArgs("-n", "1"), 11, "-n"},
+		{benchArgs("--runs", "0"), 11, "--runs"},
+		{benchArgs("--threads", "-1"), 11, "--threads"},
+		{benchArgs("--runs", "x"), 2, "--runs"},
+	} {
+		_, stderr, code := omexc(t, root, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.flag) {
+			t.Errorf("%v: exit %d, stderr %q; want %d naming %s", c.args, code, stderr, c.code, c.flag)
+		}
+	}
+}
