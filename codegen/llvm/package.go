@@ -46,7 +46,7 @@ func Package(ctx context.Context, pkg string, t targets.Target, ks []Kernel, llc
 // names and signature and read goasm.Interleave's layout: this package
 // replaces goasm's generated matvec files, not sits beside them.
 func GoFiles(pkg string, t targets.Target, ks []Kernel, obj *Object) ([]goasm.File, error) {
-	if !isIdent(pkg) {
+	if !goasm.ValidPackageName(pkg) {
 		return nil, omexerr.Inputf("input.package_name", "llvm: %q is not a Go package name", pkg)
 	}
 	m, err := machineFor(t)
@@ -140,18 +140,4 @@ func otherFile(pkg, arch string, ks []Kernel) string {
 	}
 	b.WriteString(body.String())
 	return b.String()
-}
-
-// isIdent reports whether s is a plausible Go package name.
-func isIdent(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		ok := r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9'
-		if !ok {
-			return false
-		}
-	}
-	return true
 }
