@@ -50,7 +50,7 @@ func (h *RecordHeader) DataOffset(recordOffset int64) int64 {
 }
 
 // DataBytes is the size of the record's element data.
-func (h *RecordHeader) DataBytes() int64 { return dataBytes(h.DType, h.Elements()) }
+func (h *RecordHeader) DataBytes() int64 { return h.DType.DataBytes64(h.Elements()) }
 
 // alignUp rounds off up to the next multiple of Alignment.
 func alignUp(off int64) int64 { return (off + Alignment - 1) &^ (Alignment - 1) }
@@ -62,21 +62,6 @@ func shapeElements(shape []int) int64 {
 		n *= int64(d)
 	}
 	return n
-}
-
-// dataBytes is tensor.DType.DataBytes in int64, safe on 32-bit platforms.
-func dataBytes(d tensor.DType, n int64) int64 {
-	switch d {
-	case tensor.F32:
-		return 4 * n
-	case tensor.F16, tensor.BF16:
-		return 2 * n
-	case tensor.Q8_0:
-		return n
-	case tensor.Q4_0:
-		return n / 2
-	}
-	return 0
 }
 
 // checkShape reports why a dtype and shape cannot be stored in a record, or

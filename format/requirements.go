@@ -48,7 +48,7 @@ func WeightBytes(infos []tensor.Info) int64 {
 	var total int64
 	for _, in := range infos {
 		n := shapeElements(in.Shape)
-		total += dataBytes(in.DType, n)
+		total += in.DType.DataBytes64(n)
 		if in.DType.Quantized() {
 			total += 4 * (n / tensor.BlockSize)
 		}

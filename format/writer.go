@@ -204,8 +204,8 @@ func checkTensor(t *tensor.Tensor, layer int) *omexerr.Error {
 		return bad("%s %v: %s", t.DType, t.Shape, why)
 	}
 	n := shapeElements(t.Shape)
-	if int64(len(t.Data)) != dataBytes(t.DType, n) {
-		return bad("%d data bytes, %s %v needs %d", len(t.Data), t.DType, t.Shape, dataBytes(t.DType, n))
+	if int64(len(t.Data)) != t.DType.DataBytes64(n) {
+		return bad("%d data bytes, %s %v needs %d", len(t.Data), t.DType, t.Shape, t.DType.DataBytes64(n))
 	}
 	want := int64(0)
 	if t.DType.Quantized() {

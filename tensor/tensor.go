@@ -48,7 +48,11 @@ func (d DType) Quantized() bool { return d == Q8_0 || d == Q4_0 }
 
 // DataBytes is the size in bytes of the element data of n elements of type d
 // (scales not included). n must be a multiple of BlockSize for quantized types.
-func (d DType) DataBytes(n int) int {
+func (d DType) DataBytes(n int) int { return int(d.DataBytes64(int64(n))) }
+
+// DataBytes64 is DataBytes in int64, for sizes read from files that must
+// not overflow an int on 32-bit platforms.
+func (d DType) DataBytes64(n int64) int64 {
 	switch d {
 	case F32:
 		return 4 * n

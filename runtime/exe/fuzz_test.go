@@ -82,7 +82,7 @@ func FuzzOpen(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if uint64(len(tt.Data)) != dataBytes(tt.DType, uint64(tt.Elements())) || len(tt.Scales) != int(e.ScalesCount) {
+			if int64(len(tt.Data)) != tt.DType.DataBytes64(int64(tt.Elements())) || len(tt.Scales) != int(e.ScalesCount) {
 				t.Fatalf("tensor %s: %d data bytes, %d scales for %v %v", e.Name, len(tt.Data), len(tt.Scales), tt.DType, tt.Shape)
 			}
 		}

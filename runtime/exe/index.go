@@ -242,7 +242,7 @@ func (t *TensorEntry) check(weightsLen uint64) string {
 		}
 		wantScales = n / tensor.BlockSize
 	}
-	if want := dataBytes(t.DType, n); t.DataLen != want {
+	if want := uint64(t.DType.DataBytes64(int64(n))); t.DataLen != want {
 		return "data length does not match the shape and dtype"
 	}
 	if t.ScalesCount != wantScales {
@@ -252,22 +252,6 @@ func (t *TensorEntry) check(weightsLen uint64) string {
 		return "data or scales lie outside the weights region or are not aligned"
 	}
 	return ""
-}
-
-// dataBytes is tensor.DType.DataBytes in uint64, so a shape checked here
-// cannot overflow an int on a 32-bit machine.
-func dataBytes(d tensor.DType, n uint64) uint64 {
-	switch d {
-	case tensor.F32:
-		return 4 * n
-	case tensor.F16, tensor.BF16:
-		return 2 * n
-	case tensor.Q8_0:
-		return n
-	case tensor.Q4_0:
-		return n / 2
-	}
-	return 0
 }
 
 // inside reports whether off..off+n lies in a region of size bytes and off
