@@ -2,6 +2,7 @@ package format
 
 import (
 	"github.com/omex-dev/omex/omexerr"
+	"slices"
 )
 
 // checkGraphWeights checks that every weight a graph node needs is in the
@@ -15,7 +16,7 @@ func checkGraphWeights(g *Graph, byName map[string]*IndexEntry) *omexerr.Error {
 			if !ok {
 				return omexerr.Modelf("model.missing_tensor", "graph node %q needs weight %q, which the index does not list", n.ID, w.Name).WithFile(IndexFile).WithTensor(w.Name)
 			}
-			if e.DType != w.DType || !equalShapes(e.Shape, w.Shape) {
+			if e.DType != w.DType || !slices.Equal(e.Shape, w.Shape) {
 				return omexerr.Modelf("model.tensor_mismatch", "graph node %q needs %s %v, the index has %s %v", n.ID, w.DType, w.Shape, e.DType, e.Shape).WithFile(IndexFile).WithTensor(w.Name)
 			}
 		}

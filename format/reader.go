@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/omex-dev/omex/omexerr"
 	"github.com/omex-dev/omex/tensor"
@@ -205,7 +206,7 @@ func readRecord(f *os.File, rel string, e *IndexEntry, data bool) (*tensor.Tenso
 		return nil, pe.WithFile(rel).WithTensor(e.Name).WithOffset(e.RecordOffset + pe.Offset)
 	}
 	want := e.header()
-	if h.Layer != want.Layer || h.DType != want.DType || !equalShapes(h.Shape, want.Shape) {
+	if h.Layer != want.Layer || h.DType != want.DType || !slices.Equal(h.Shape, want.Shape) {
 		return nil, bad(e.RecordOffset, "model.record_mismatch", "record header says layer %d %s %v, the index says layer %d %s %v",
 			h.Layer, h.DType, h.Shape, want.Layer, want.DType, want.Shape)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/omex-dev/omex/omexerr"
@@ -29,7 +30,7 @@ func TestRecordBytes(t *testing.T) {
 	}
 	back, err := ParseRecordHeader(got)
 	must(t, err)
-	if back.Layer != 3 || back.DType != tensor.Q8_0 || !equalShapes(back.Shape, h.Shape) {
+	if back.Layer != 3 || back.DType != tensor.Q8_0 || !slices.Equal(back.Shape, h.Shape) {
 		t.Fatalf("parsed %+v", back)
 	}
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -31,7 +32,7 @@ func TestRoundTrip(t *testing.T) {
 	for _, x := range ts {
 		got, err := p.ReadTensor(x.t.Name)
 		must(t, err)
-		if got.Name != x.t.Name || got.DType != x.t.DType || !equalShapes(got.Shape, x.t.Shape) {
+		if got.Name != x.t.Name || got.DType != x.t.DType || !slices.Equal(got.Shape, x.t.Shape) {
 			t.Fatalf("%s: read %s %v, wrote %s %v", x.t.Name, got.DType, got.Shape, x.t.DType, x.t.Shape)
 		}
 		if !bytes.Equal(got.Data, x.t.Data) {

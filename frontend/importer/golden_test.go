@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -177,10 +178,10 @@ func TestTinyStoriesGoldens(t *testing.T) {
 		for _, path := range paths {
 			t.Run(c.name+"/"+path, func(t *testing.T) {
 				promptIDs, ids, _ := greedy(t, c.src, path, "Once upon a time", 48)
-				if !equalInts(promptIDs, wantPrompt) {
+				if !slices.Equal(promptIDs, wantPrompt) {
 					t.Fatalf("prompt ids %v, want %v", promptIDs, wantPrompt)
 				}
-				if !equalInts(ids, want48) {
+				if !slices.Equal(ids, want48) {
 					t.Fatalf("greedy ids agree with the HF reference for %d of 48:\n got %v\nwant %v", leadingAgreement(ids, want48), ids, want48)
 				}
 				_, _, text := greedy(t, c.src, path, "Once upon a time", 80)
@@ -218,7 +219,7 @@ func TestQ8Agreement(t *testing.T) {
 			t.Errorf("%s: only %d leading tokens agree with llama.cpp Q8_0", name, n)
 		}
 		// The IR path dequantizes exactly as the reference does.
-		if _, irIDs, _ := greedy(t, src, pathIR, "Once upon a time", 80); !equalInts(irIDs, ids) {
+		if _, irIDs, _ := greedy(t, src, pathIR, "Once upon a time", 80); !slices.Equal(irIDs, ids) {
 			t.Errorf("%s: the IR path agrees with the reference for %d of 80 tokens", name, leadingAgreement(irIDs, ids))
 		}
 	}
@@ -232,7 +233,7 @@ func TestQ8Agreement(t *testing.T) {
 	if n < 30 {
 		t.Errorf("stories260K_q80.bin drifts from fp32 after %d positions", n)
 	}
-	if _, irIDs, _ := greedy(t, src, pathIR, "Once upon a time", 252); !equalInts(irIDs, ids) {
+	if _, irIDs, _ := greedy(t, src, pathIR, "Once upon a time", 252); !slices.Equal(irIDs, ids) {
 		t.Errorf("stories260K_q80.bin: the IR path agrees with the reference for %d of 252 tokens", leadingAgreement(irIDs, ids))
 	}
 }
@@ -251,16 +252,4 @@ func readIDsFromLine(t *testing.T, line, prefix string) []int {
 		ids = append(ids, id)
 	}
 	return ids
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

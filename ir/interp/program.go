@@ -3,6 +3,7 @@ package interp
 import (
 	"github.com/omex-dev/omex/ir"
 	"github.com/omex-dev/omex/omexerr"
+	"slices"
 )
 
 // program is a function prepared to run: one slot per SSA value and one
@@ -188,7 +189,7 @@ func paramList(f *ir.Func) string {
 // resolve computes every slot's concrete shape from this call's binding
 // (skipped when the binding is the previous call's, as in decoding).
 func (p *program) resolve() error {
-	if p.last != nil && equalInts(p.last, p.bind) {
+	if p.last != nil && slices.Equal(p.last, p.bind) {
 		return nil
 	}
 	p.last = nil
@@ -211,16 +212,4 @@ func (p *program) resolve() error {
 	}
 	p.last = append([]int(nil), p.bind...)
 	return nil
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

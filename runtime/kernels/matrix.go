@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/omex-dev/omex/omexerr"
 	"github.com/omex-dev/omex/tensor"
@@ -54,7 +55,7 @@ func newMatrix(t *tensor.Tensor, name string, shape []int) (*Matrix, error) {
 	if t == nil {
 		return nil, omexerr.Modelf("model.missing_tensor", "tensor %s is missing", name).WithTensor(name)
 	}
-	if !equalShape(t.Shape, shape) {
+	if !slices.Equal(t.Shape, shape) {
 		return nil, omexerr.Modelf("model.tensor_shape", "tensor %s has shape %v, expected %v", name, t.Shape, shape).WithTensor(name)
 	}
 	if !t.DType.Valid() {
@@ -92,18 +93,6 @@ func newMatrix(t *tensor.Tensor, name string, shape []int) (*Matrix, error) {
 		m.raw = t.Data
 	}
 	return m, nil
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Name is the tensor name the matrix was built with (for messages).

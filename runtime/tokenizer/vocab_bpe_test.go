@@ -2,6 +2,7 @@ package tokenizer_test
 
 import (
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/omex-dev/omex/frontend/gguf"
@@ -52,7 +53,7 @@ func checkGGUFVocab(t *testing.T, vocab string, roundTrip bool) {
 	tok := ggufTokenizer(t, testfiles.SharedFile(t, "tokenizers/vocab-tests/"+vocab))
 	for i, c := range bpeVocabCases(t, vocab) {
 		got := tok.Encode(c.Text, tokenizer.EncodeOptions{})
-		if !sameIDs(got, c.IDs) {
+		if !slices.Equal(got, c.IDs) {
 			t.Errorf("case %d %q:\n got  %v\n want %v", i, c.Text, got, c.IDs)
 			continue
 		}
@@ -62,18 +63,6 @@ func checkGGUFVocab(t *testing.T, vocab string, roundTrip bool) {
 			}
 		}
 	}
-}
-
-func sameIDs(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestVocabGPT2GGUF(t *testing.T) { checkGGUFVocab(t, "ggml-vocab-gpt-2.gguf", true) }

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -136,7 +137,7 @@ func Check(t *testing.T, pkg string, newModel NewModel) {
 		pos++
 	}
 	if golden != nil {
-		if len(ids) < len(golden) || !equalInts(ids[:len(golden)], golden) {
+		if len(ids) < len(golden) || !slices.Equal(ids[:len(golden)], golden) {
 			t.Errorf("greedy ids differ from run.c's:\n got %v\nwant %v", ids, golden)
 		}
 	}
@@ -213,18 +214,6 @@ func argmax(x []float32) int {
 		}
 	}
 	return best
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // checkPrefill runs the generated Prefill on prompts of several lengths (1,
