@@ -13,6 +13,21 @@ import (
 	"github.com/omex-dev/omex/omexerr"
 )
 
+// readSiblingConfig reads the tokenizer_config.json beside a tokenizer
+// file: nil data when there is none, an error when it exists but cannot be
+// read.
+func readSiblingConfig(path string) (data []byte, cfgPath string, err error) {
+	cfgPath = filepath.Join(filepath.Dir(path), "tokenizer_config.json")
+	data, err = os.ReadFile(cfgPath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, cfgPath, nil
+	case err != nil:
+		return nil, cfgPath, omexerr.Inputf("input.open", "cannot read the tokenizer config").WithFile(cfgPath).Wrap(err)
+	}
+	return data, cfgPath, nil
+}
+
 // LoadHFJSON reads a Hugging Face tokenizer.json. When a tokenizer_config.json
 // sits beside it, its bos_token, eos_token, add_bos_token and add_eos_token
 // are applied too, since that is where transformers keeps them.
@@ -25,13 +40,9 @@ func LoadHFJSON(path string) (Spec, error) {
 	if err != nil {
 		return Spec{}, err
 	}
-	cfgPath := filepath.Join(filepath.Dir(path), "tokenizer_config.json")
-	cfg, err := os.ReadFile(cfgPath)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return spec, nil
-	case err != nil:
-		return Spec{}, omexerr.Inputf("input.open", "cannot read the tokenizer config").WithFile(cfgPath).Wrap(err)
+	cfg, cfgPath, err := readSiblingConfig(path)
+	if err != nil || cfg == nil {
+		return spec, err
 	}
 	if err := applyHFTokenizerConfig(&spec, cfg, cfgPath); err != nil {
 		return Spec{}, err

@@ -3,11 +3,7 @@ package tokenizer
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -31,13 +27,12 @@ func LoadTiktoken(path string) (Spec, error) {
 	if err != nil {
 		return Spec{}, err
 	}
-	cfgPath := filepath.Join(filepath.Dir(path), "tokenizer_config.json")
-	cfg, err := os.ReadFile(cfgPath)
+	cfg, cfgPath, err := readSiblingConfig(path)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		addLlama3Specials(&spec)
 	case err != nil:
-		return Spec{}, omexerr.Inputf("input.not_found", "cannot read the tokenizer config").WithFile(cfgPath).Wrap(err)
+		return Spec{}, err
+	case cfg == nil:
+		addLlama3Specials(&spec)
 	default:
 		if err := applyTokenizerConfig(&spec, cfg, cfgPath); err != nil {
 			return Spec{}, err
