@@ -80,7 +80,27 @@ func GenerateModel(m *ir.Module, isa ISA, pkg string) ([]File, error) {
 	if err != nil {
 		return nil, err
 	}
+	if g.expAsm() {
+		exp, err := ExpFiles(pkg, []ISA{isa})
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, exp...)
+	}
 	return append(files, File{"model_gen.go", src}, File{"model_runtime_gen.go", rt}), nil
+}
+
+// expAsm reports whether the ISA has exp kernels in assembly
+// (expkernels.go); without, the schedule calls runtime/kernels.
+func (g *schedGen) expAsm() bool { return expGroup(g.isa) > 0 }
+
+// expFn is the function the schedule calls for exp kernel op ("softmax",
+// "silu", "siluMul"): the generated one, or runtime/kernels'.
+func (g *schedGen) expFn(op string) string {
+	if g.expAsm() {
+		return op + "_" + string(g.isa)
+	}
+	return map[string]string{"softmax": "kernels.Softmax", "silu": "kernels.SiLU", "siluMul": "kernels.SiLUMul"}[op]
 }
 
 // unsupported is the error for a module the schedule cannot run.
@@ -590,18 +610,22 @@ func (g *schedGen) emitInstr(in *ir.Instr, o operands) error {
 		}
 		g.line("copy(m.%s[pos*%d:(pos+1)*%d], %s)", kc, kvDim, kvDim, g.val(k))
 		g.line("copy(m.%s[pos*%d:(pos+1)*%d], %s)", vc, kvDim, kvDim, g.val(v))
-		g.line("kernels.Attention(%s, %s, m.%s, m.%s, %d, %d, %d, pos+1, m.scores)", out, g.val(q), kc, vc, heads, kvHeads, hd)
+		if g.expAsm() {
+			g.line("kernels.AttentionWith(softmax_%s, %s, %s, m.%s, m.%s, %d, %d, %d, pos+1, m.scores)", g.isa, out, g.val(q), kc, vc, heads, kvHeads, hd)
+		} else {
+			g.line("kernels.Attention(%s, %s, m.%s, m.%s, %d, %d, %d, pos+1, m.scores)", out, g.val(q), kc, vc, heads, kvHeads, hd)
+		}
 	case ir.OpSoftmax:
 		g.line("copy(%s, %s)", out, g.val(x))
 		d := x.Type.Shape[x.Type.Rank()-1].N
 		n, _ := g.elems(x)
 		os := g.slot[in.Results[0]].Offset / 4
 		for r := 0; d > 0 && r < n/d; r++ {
-			g.line("kernels.Softmax(a[%d:%d])", os+int64(r*d), os+int64(r*d+d))
+			g.line("%s(a[%d:%d])", g.expFn("softmax"), os+int64(r*d), os+int64(r*d+d))
 		}
 	case ir.OpSilu:
 		g.line("copy(%s, %s)", out, g.val(x))
-		g.line("kernels.SiLU(%s)", out)
+		g.line("%s(%s)", g.expFn("silu"), out)
 	case ir.OpGelu:
 		g.line("geluInto(%s, %s)", out, g.val(x))
 	case ir.OpMul, ir.OpAdd:
@@ -662,8 +686,7 @@ func (g *schedGen) emitInstr(in *ir.Instr, o operands) error {
 		up := g.scratch("up", n)
 		g.matvec(out, h, o.refs["wg"], o.refs["bg"])
 		g.matvec(up, h, o.refs["wu"], o.refs["bu"])
-		g.line("kernels.SiLU(%s)", out)
-		g.line("kernels.Mul(%s, %s)", out, up)
+		g.line("%s(%s, %s)", g.expFn("siluMul"), out, up)
 	case ir.OpMatMulRope:
 		if err := g.oneRow(in, x); err != nil {
 			return err

@@ -102,9 +102,9 @@ func TestGenerateModelFiles(t *testing.T) {
 		"m.pool.matvec(&m.w2, a[", // @wq through its kernel
 		"matvec_avx2_q8_0_16x32",  // @wo is declared but unused: no kernel needed...
 		"kernels.RopeHalfSplit(",
-		"kernels.Attention(",
+		"kernels.AttentionWith(softmax_avx2, ", // AVX2 has exp kernels
 		"scalarMul(",
-		"kernels.Softmax(",
+		"softmax_avx2(",
 		"sliceCopy(",
 	} {
 		if want == "matvec_avx2_q8_0_16x32" {
@@ -126,6 +126,12 @@ func TestGenerateModelFiles(t *testing.T) {
 	for _, f := range g {
 		if f.Name == "model_gen.go" && !strings.Contains(string(f.Data), "*kernels.Matrix") {
 			t.Error("generic schedule does not use runtime/kernels matrices")
+		}
+		if f.Name == "model_gen.go" && !strings.Contains(string(f.Data), "kernels.Softmax(") {
+			t.Error("generic schedule does not use runtime/kernels' Softmax")
+		}
+		if strings.HasPrefix(f.Name, "exp_") {
+			t.Errorf("generic schedule has exp kernel file %s", f.Name)
 		}
 	}
 }

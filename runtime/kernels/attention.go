@@ -14,6 +14,10 @@ import "math"
 // scratch of at least npos floats; on return scores[:npos] holds the
 // attention weights.
 func Attend(out, q, keys, values []float32, stride, offset, npos int, scores []float32) {
+	attend(Softmax, out, q, keys, values, stride, offset, npos, scores)
+}
+
+func attend(softmax func([]float32), out, q, keys, values []float32, stride, offset, npos int, scores []float32) {
 	hd := len(q)
 	// llama2.c divides by sqrtf(head_size); sqrt is correctly rounded in
 	// both, so float64 sqrt rounded to float32 is the same number.
@@ -27,7 +31,7 @@ func Attend(out, q, keys, values []float32, stride, offset, npos int, scores []f
 		}
 		scores[t] = s / scale
 	}
-	Softmax(scores)
+	softmax(scores)
 	out = out[:hd]
 	clear(out)
 	for t, a := range scores {
@@ -44,10 +48,16 @@ func Attend(out, q, keys, values []float32, stride, offset, npos int, scores []f
 // h/(heads/kvHeads) (grouped-query attention; heads must be a multiple of
 // kvHeads). Each head is one Attend; scores is scratch of npos floats.
 func Attention(out, q, keys, values []float32, heads, kvHeads, headDim, npos int, scores []float32) {
+	AttentionWith(Softmax, out, q, keys, values, heads, kvHeads, headDim, npos, scores)
+}
+
+// AttentionWith is Attention with softmax in place of Softmax: generated
+// code passes its vector softmax, which gives Softmax's bits.
+func AttentionWith(softmax func([]float32), out, q, keys, values []float32, heads, kvHeads, headDim, npos int, scores []float32) {
 	kvDim := kvHeads * headDim
 	kvMul := heads / kvHeads
 	for h := range heads {
 		lo, hi := h*headDim, (h+1)*headDim
-		Attend(out[lo:hi], q[lo:hi], keys, values, kvDim, (h/kvMul)*headDim, npos, scores)
+		attend(softmax, out[lo:hi], q[lo:hi], keys, values, kvDim, (h/kvMul)*headDim, npos, scores)
 	}
 }

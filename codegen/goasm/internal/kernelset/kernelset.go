@@ -53,5 +53,16 @@ func Kernels() []goasm.MatVec {
 	return ks
 }
 
-// Files generates the set's source files.
-func Files() ([]goasm.File, error) { return goasm.Generate(Package, Kernels()) }
+// Files generates the set's source files: the matvec kernels and every
+// ISA's exp kernels.
+func Files() ([]goasm.File, error) {
+	files, err := goasm.Generate(Package, Kernels())
+	if err != nil {
+		return nil, err
+	}
+	exp, err := goasm.ExpFiles(Package, goasm.ISAs)
+	if err != nil {
+		return nil, err
+	}
+	return append(files, exp...), nil
+}

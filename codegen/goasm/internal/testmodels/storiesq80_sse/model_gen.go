@@ -369,8 +369,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	m.pool.matmul(&m.w8, c[upOff:], c[hOff:], n, rowFloats)
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.SiLU(a[0:172])
-		kernels.Mul(a[0:172], a[upOff:upOff+172])
+		kernels.SiLUMul(a[0:172], a[upOff:upOff+172])
 	}
 	// %x.0 = matmul_add %14, %h.0, @blk.0.ffn_down.weight : f32[1,64]
 	m.pool.matmul(&m.w9, c[256:], c[0:], n, rowFloats)
@@ -414,8 +413,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	m.pool.matmul(&m.w17, c[upOff:], c[hOff:], n, rowFloats)
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.SiLU(a[0:172])
-		kernels.Mul(a[0:172], a[upOff:upOff+172])
+		kernels.SiLUMul(a[0:172], a[upOff:upOff+172])
 	}
 	// %x.1 = matmul_add %30, %h.1, @blk.1.ffn_down.weight : f32[1,64]
 	m.pool.matmul(&m.w18, c[240:], c[0:], n, rowFloats)
@@ -459,8 +457,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	m.pool.matmul(&m.w26, c[upOff:], c[hOff:], n, rowFloats)
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.SiLU(a[0:172])
-		kernels.Mul(a[0:172], a[upOff:upOff+172])
+		kernels.SiLUMul(a[0:172], a[upOff:upOff+172])
 	}
 	// %x.2 = matmul_add %46, %h.2, @blk.2.ffn_down.weight : f32[1,64]
 	m.pool.matmul(&m.w27, c[240:], c[0:], n, rowFloats)
@@ -504,8 +501,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	m.pool.matmul(&m.w35, c[upOff:], c[hOff:], n, rowFloats)
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.SiLU(a[0:172])
-		kernels.Mul(a[0:172], a[upOff:upOff+172])
+		kernels.SiLUMul(a[0:172], a[upOff:upOff+172])
 	}
 	// %x.3 = matmul_add %62, %h.3, @blk.3.ffn_down.weight : f32[1,64]
 	m.pool.matmul(&m.w36, c[240:], c[0:], n, rowFloats)
@@ -549,8 +545,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	m.pool.matmul(&m.w44, c[upOff:], c[hOff:], n, rowFloats)
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.SiLU(a[0:172])
-		kernels.Mul(a[0:172], a[upOff:upOff+172])
+		kernels.SiLUMul(a[0:172], a[upOff:upOff+172])
 	}
 	// %x.4 = matmul_add %78, %h.4, @blk.4.ffn_down.weight : f32[1,64]
 	m.pool.matmul(&m.w45, c[512:], c[0:], n, rowFloats)
@@ -611,8 +606,7 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	kernels.RMSNorm(m.h[:64], a[192:256], m.w6, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
 	m.pool.matvec(&m.w7, a[0:172], m.h[:64])
 	m.pool.matvec(&m.w8, m.up[:172], m.h[:64])
-	kernels.SiLU(a[0:172])
-	kernels.Mul(a[0:172], m.up[:172])
+	kernels.SiLUMul(a[0:172], m.up[:172])
 	// %x.0 = matmul_add %14, %h.0, @blk.0.ffn_down.weight : f32[1,64]
 	m.pool.matvec(&m.w9, a[256:320], a[0:172])
 	kernels.Add(a[256:320], a[192:256])
@@ -634,8 +628,7 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	kernels.RMSNorm(m.h[:64], a[176:240], m.w15, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
 	m.pool.matvec(&m.w16, a[0:172], m.h[:64])
 	m.pool.matvec(&m.w17, m.up[:172], m.h[:64])
-	kernels.SiLU(a[0:172])
-	kernels.Mul(a[0:172], m.up[:172])
+	kernels.SiLUMul(a[0:172], m.up[:172])
 	// %x.1 = matmul_add %30, %h.1, @blk.1.ffn_down.weight : f32[1,64]
 	m.pool.matvec(&m.w18, a[240:304], a[0:172])
 	kernels.Add(a[240:304], a[176:240])
@@ -657,8 +650,7 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	kernels.RMSNorm(m.h[:64], a[176:240], m.w24, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
 	m.pool.matvec(&m.w25, a[0:172], m.h[:64])
 	m.pool.matvec(&m.w26, m.up[:172], m.h[:64])
-	kernels.SiLU(a[0:172])
-	kernels.Mul(a[0:172], m.up[:172])
+	kernels.SiLUMul(a[0:172], m.up[:172])
 	// %x.2 = matmul_add %46, %h.2, @blk.2.ffn_down.weight : f32[1,64]
 	m.pool.matvec(&m.w27, a[240:304], a[0:172])
 	kernels.Add(a[240:304], a[176:240])
@@ -680,8 +672,7 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	kernels.RMSNorm(m.h[:64], a[176:240], m.w33, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
 	m.pool.matvec(&m.w34, a[0:172], m.h[:64])
 	m.pool.matvec(&m.w35, m.up[:172], m.h[:64])
-	kernels.SiLU(a[0:172])
-	kernels.Mul(a[0:172], m.up[:172])
+	kernels.SiLUMul(a[0:172], m.up[:172])
 	// %x.3 = matmul_add %62, %h.3, @blk.3.ffn_down.weight : f32[1,64]
 	m.pool.matvec(&m.w36, a[240:304], a[0:172])
 	kernels.Add(a[240:304], a[176:240])
@@ -703,8 +694,7 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	kernels.RMSNorm(m.h[:64], a[176:240], m.w42, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
 	m.pool.matvec(&m.w43, a[0:172], m.h[:64])
 	m.pool.matvec(&m.w44, m.up[:172], m.h[:64])
-	kernels.SiLU(a[0:172])
-	kernels.Mul(a[0:172], m.up[:172])
+	kernels.SiLUMul(a[0:172], m.up[:172])
 	// %x.4 = matmul_add %78, %h.4, @blk.4.ffn_down.weight : f32[1,64]
 	m.pool.matvec(&m.w45, a[512:576], a[0:172])
 	kernels.Add(a[512:576], a[176:240])

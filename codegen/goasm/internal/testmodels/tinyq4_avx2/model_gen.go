@@ -232,7 +232,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		pos := pos + r
 		copy(m.s0[pos*64:(pos+1)*64], a[384:448])
 		copy(m.s1[pos*64:(pos+1)*64], a[448:512])
-		kernels.Attention(a[256:384], a[128:256], m.s0, m.s1, 8, 4, 16, pos+1, m.scores)
+		kernels.AttentionWith(softmax_avx2, a[256:384], a[128:256], m.s0, m.s1, 8, 4, 16, pos+1, m.scores)
 	}
 	// %h.0 = matmul_add %attn.0, %x, @blk.0.attn_output.weight : f32[1,128]
 	m.pool.matmul(&m.w5, c[384:], c[256:], n, rowFloats)
@@ -249,8 +249,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	m.pool.matmul(&m.w8, c[upOff:], c[hOff:], n, rowFloats)
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.SiLU(a[0:384])
-		kernels.Mul(a[0:384], a[upOff:upOff+384])
+		siluMul_avx2(a[0:384], a[upOff:upOff+384])
 	}
 	// %x.0 = matmul_add %14, %h.0, @blk.0.ffn_down.weight : f32[1,128]
 	m.pool.matmul(&m.w9, c[512:], c[0:], n, rowFloats)
@@ -277,7 +276,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		pos := pos + r
 		copy(m.s2[pos*64:(pos+1)*64], a[256:320])
 		copy(m.s3[pos*64:(pos+1)*64], a[320:384])
-		kernels.Attention(a[128:256], a[0:128], m.s2, m.s3, 8, 4, 16, pos+1, m.scores)
+		kernels.AttentionWith(softmax_avx2, a[128:256], a[0:128], m.s2, m.s3, 8, 4, 16, pos+1, m.scores)
 	}
 	// %h.1 = matmul_add %attn.1, %x.0, @blk.1.attn_output.weight : f32[1,128]
 	m.pool.matmul(&m.w14, c[384:], c[128:], n, rowFloats)
@@ -294,8 +293,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	m.pool.matmul(&m.w17, c[upOff:], c[hOff:], n, rowFloats)
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.SiLU(a[0:384])
-		kernels.Mul(a[0:384], a[upOff:upOff+384])
+		siluMul_avx2(a[0:384], a[upOff:upOff+384])
 	}
 	// %x.1 = matmul_add %30, %h.1, @blk.1.ffn_down.weight : f32[1,128]
 	m.pool.matmul(&m.w18, c[2048:], c[0:], n, rowFloats)
@@ -348,7 +346,7 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	// %attn.0 = attention %q.0, %k.0, %v.0, %pos, @kv.0.k, @kv.0.v {head_dim=16, heads=8, kv_heads=4} : f32[1,128]
 	copy(m.s0[pos*64:(pos+1)*64], a[384:448])
 	copy(m.s1[pos*64:(pos+1)*64], a[448:512])
-	kernels.Attention(a[256:384], a[128:256], m.s0, m.s1, 8, 4, 16, pos+1, m.scores)
+	kernels.AttentionWith(softmax_avx2, a[256:384], a[128:256], m.s0, m.s1, 8, 4, 16, pos+1, m.scores)
 	// %h.0 = matmul_add %attn.0, %x, @blk.0.attn_output.weight : f32[1,128]
 	m.pool.matvec(&m.w5, a[384:512], a[256:384])
 	kernels.Add(a[384:512], a[0:128])
@@ -356,8 +354,7 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	kernels.RMSNorm(m.h[:128], a[384:512], m.w6, math.Float32frombits(0x358637bd) /* 1e-06 */)
 	m.pool.matvec(&m.w7, a[0:384], m.h[:128])
 	m.pool.matvec(&m.w8, m.up[:384], m.h[:128])
-	kernels.SiLU(a[0:384])
-	kernels.Mul(a[0:384], m.up[:384])
+	siluMul_avx2(a[0:384], m.up[:384])
 	// %x.0 = matmul_add %14, %h.0, @blk.0.ffn_down.weight : f32[1,128]
 	m.pool.matvec(&m.w9, a[512:640], a[0:384])
 	kernels.Add(a[512:640], a[384:512])
@@ -371,7 +368,7 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	// %attn.1 = attention %q.1, %k.1, %v.1, %pos, @kv.1.k, @kv.1.v {head_dim=16, heads=8, kv_heads=4} : f32[1,128]
 	copy(m.s2[pos*64:(pos+1)*64], a[256:320])
 	copy(m.s3[pos*64:(pos+1)*64], a[320:384])
-	kernels.Attention(a[128:256], a[0:128], m.s2, m.s3, 8, 4, 16, pos+1, m.scores)
+	kernels.AttentionWith(softmax_avx2, a[128:256], a[0:128], m.s2, m.s3, 8, 4, 16, pos+1, m.scores)
 	// %h.1 = matmul_add %attn.1, %x.0, @blk.1.attn_output.weight : f32[1,128]
 	m.pool.matvec(&m.w14, a[384:512], a[128:256])
 	kernels.Add(a[384:512], a[512:640])
@@ -379,8 +376,7 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	kernels.RMSNorm(m.h[:128], a[384:512], m.w15, math.Float32frombits(0x358637bd) /* 1e-06 */)
 	m.pool.matvec(&m.w16, a[0:384], m.h[:128])
 	m.pool.matvec(&m.w17, m.up[:384], m.h[:128])
-	kernels.SiLU(a[0:384])
-	kernels.Mul(a[0:384], m.up[:384])
+	siluMul_avx2(a[0:384], m.up[:384])
 	// %x.1 = matmul_add %30, %h.1, @blk.1.ffn_down.weight : f32[1,128]
 	m.pool.matvec(&m.w18, a[2048:2176], a[0:384])
 	kernels.Add(a[2048:2176], a[384:512])
