@@ -52,7 +52,7 @@ func GenerateModel(m *ir.Module, isa ISA, pkg string) ([]File, error) {
 		return nil, err
 	}
 	g := &schedGen{m: m, isa: isa, sizes: m.Sizes(), byName: map[string]*schedWeight{},
-		stateField: map[string]string{}, ropeIdx: map[ropeKey]int{}, slot: map[*ir.Value]ir.Slot{}}
+		stateField: map[string]string{}, keysT: map[string]Attn{}, ropeIdx: map[ropeKey]int{}, slot: map[*ir.Value]ir.Slot{}}
 	if err := g.prepare(); err != nil {
 		return nil, err
 	}
@@ -87,7 +87,39 @@ func GenerateModel(m *ir.Module, isa ISA, pkg string) ([]File, error) {
 		}
 		files = append(files, exp...)
 	}
+	if len(g.keysT) > 0 {
+		var ks []Attn
+		for _, a := range g.keysT {
+			ks = append(ks, a)
+		}
+		attn, err := AttnFiles(pkg, ks)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, attn...)
+	}
 	return append(files, File{"model_gen.go", src}, File{"model_runtime_gen.go", rt}), nil
+}
+
+// attnKernel returns the attention kernel for a head size over key cache
+// state kcache, if the ISA has one, and records that the cache is then
+// kept transposed ([width][CtxPad], see Attn).
+func (g *schedGen) attnKernel(kcache string, hd, kvDim int) (Attn, bool, error) {
+	s := g.m.State(kcache)
+	shape, err := s.Type.ShapeIn(g.sizes)
+	if err != nil || len(shape) != 2 || shape[1] != kvDim {
+		return Attn{}, false, unsupported("key cache @%s : %s is not f32[ctx, %d]", kcache, s.Type, kvDim)
+	}
+	a, ok := AttnFor(g.isa, hd, kvDim, shape[0])
+	if !ok {
+		return Attn{}, false, nil
+	}
+	if prev, seen := g.keysT[kcache]; seen && prev != a {
+		return Attn{}, false, unsupported("key cache @%s is read by attentions of different shapes", kcache)
+	}
+	g.keysT[kcache] = a
+	g.maxScores = max(g.maxScores, a.CtxPad)
+	return a, true, nil
 }
 
 // expAsm reports whether the ISA has exp kernels in assembly
@@ -148,9 +180,10 @@ type schedGen struct {
 	ropes      []ropeKey
 	ropeIdx    map[ropeKey]int
 	ctx, vocab int
-	maxH       int // prologue scratch (rmsnorm before a matmul)
-	maxUp      int // matmul_gate_up's up projection
-	maxScores  int // attention scores
+	maxH       int             // prologue scratch (rmsnorm before a matmul)
+	maxUp      int             // matmul_gate_up's up projection
+	maxScores  int             // attention scores
+	keysT      map[string]Attn // key caches kept transposed for their attention kernel
 	result     *ir.Value
 	body       strings.Builder // Decode's body
 	rowsBody   strings.Builder // prefillRows' body
@@ -608,6 +641,14 @@ func (g *schedGen) emitInstr(in *ir.Instr, o operands) error {
 		if g.rowsMode {
 			g.line("pos := pos + r")
 		}
+		if a, ok, err := g.attnKernel(o.refs["kcache"], hd, kvDim); err != nil {
+			return err
+		} else if ok {
+			g.line("storeKeysT(m.%s, %s, pos, %d)", kc, g.val(k), a.CtxPad)
+			g.line("copy(m.%s[pos*%d:(pos+1)*%d], %s)", vc, kvDim, kvDim, g.val(v))
+			g.line("%s(%s, %s, m.%s, m.%s, %d, %d, pos+1, m.scores)", a.Name(), out, g.val(q), kc, vc, heads, kvHeads)
+			return nil
+		}
 		g.line("copy(m.%s[pos*%d:(pos+1)*%d], %s)", kc, kvDim, kvDim, g.val(k))
 		g.line("copy(m.%s[pos*%d:(pos+1)*%d], %s)", vc, kvDim, kvDim, g.val(v))
 		if g.expAsm() {
@@ -787,7 +828,7 @@ func (g *schedGen) modelSource(pkg string) string {
 	p("func %s(b *exe.Bundle) (generate.Model, error) { return NewFromWeights(b.Tensor) }\n\n", ModelFunc)
 	p("// NewFromWeights builds the model over weights read by name: matrices in\n// the kernels' layout where the module says so, already converted to the\n// declared types. Weight data is used in place.\n")
 	p("func NewFromWeights(get func(name string) (*tensor.Tensor, error)) (*Model, error) {\n")
-	p("\tm := &Model{arena: make([]float32, arenaFloats), logits: make([]float32, vocab), pool: newPool(), scores: make([]float32, ctxLen)}\n")
+	p("\tm := &Model{arena: make([]float32, arenaFloats), logits: make([]float32, vocab), pool: newPool(), scores: make([]float32, %d)}\n", max(g.ctx, g.maxScores))
 	p("\t_ = upOff // the scratch offsets a model without scratch leaves unused\n")
 	if g.maxH > 0 {
 		p("\tm.h = make([]float32, %d)\n", g.maxH)
@@ -800,7 +841,11 @@ func (g *schedGen) modelSource(pkg string) string {
 	}
 	for _, s := range g.states {
 		shape, _ := s.Type.ShapeIn(g.sizes)
-		p("\tm.%s = make([]float32, %d)\n", g.stateField[s.Name], shape[0]*shape[1])
+		n := shape[0] * shape[1]
+		if a, ok := g.keysT[s.Name]; ok {
+			n = shape[1] * a.CtxPad // transposed for the attention kernel
+		}
+		p("\tm.%s = make([]float32, %d)\n", g.stateField[s.Name], n)
 	}
 	p("\tvar err error\n")
 	for _, w := range g.weights {

@@ -102,7 +102,8 @@ func TestGenerateModelFiles(t *testing.T) {
 		"m.pool.matvec(&m.w2, a[", // @wq through its kernel
 		"matvec_avx2_q8_0_16x32",  // @wo is declared but unused: no kernel needed...
 		"kernels.RopeHalfSplit(",
-		"kernels.AttentionWith(softmax_avx2, ", // AVX2 has exp kernels
+		"storeKeysT(m.s0, ", // AVX2 has attention kernels over transposed keys
+		"attention_avx2_",
 		"scalarMul(",
 		"softmax_avx2(",
 		"sliceCopy(",

@@ -53,8 +53,28 @@ func Kernels() []goasm.MatVec {
 	return ks
 }
 
-// Files generates the set's source files: the matvec kernels and every
-// ISA's exp kernels.
+// attnShapes are attention kernels' (head dim, KV row, context):
+// stories260K's and TinyStories-656K's, head sizes that split into vector
+// widths (12 = 8+4) or need two register passes (128 on AVX2), and tiny
+// contexts that are not whole blocks.
+var attnShapes = [][3]int{{8, 32, 512}, {16, 64, 512}, {12, 24, 40}, {64, 128, 100}, {128, 256, 70}, {4, 4, 3}}
+
+// AttnKernels is every attention kernel of the set, for every ISA that has
+// them.
+func AttnKernels() []goasm.Attn {
+	var ks []goasm.Attn
+	for _, isa := range goasm.ISAs {
+		for _, s := range attnShapes {
+			if a, ok := goasm.AttnFor(isa, s[0], s[1], s[2]); ok {
+				ks = append(ks, a)
+			}
+		}
+	}
+	return ks
+}
+
+// Files generates the set's source files: the matvec kernels, every
+// ISA's exp kernels and the attention kernels.
 func Files() ([]goasm.File, error) {
 	files, err := goasm.Generate(Package, Kernels())
 	if err != nil {
@@ -64,5 +84,9 @@ func Files() ([]goasm.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(files, exp...), nil
+	attn, err := goasm.AttnFiles(Package, AttnKernels())
+	if err != nil {
+		return nil, err
+	}
+	return append(append(files, exp...), attn...), nil
 }

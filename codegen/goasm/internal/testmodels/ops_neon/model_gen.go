@@ -60,7 +60,7 @@ func New(b *exe.Bundle) (generate.Model, error) { return NewFromWeights(b.Tensor
 // the kernels' layout where the module says so, already converted to the
 // declared types. Weight data is used in place.
 func NewFromWeights(get func(name string) (*tensor.Tensor, error)) (*Model, error) {
-	m := &Model{arena: make([]float32, arenaFloats), logits: make([]float32, vocab), pool: newPool(), scores: make([]float32, ctxLen)}
+	m := &Model{arena: make([]float32, arenaFloats), logits: make([]float32, vocab), pool: newPool(), scores: make([]float32, 24)}
 	_ = upOff // the scratch offsets a model without scratch leaves unused
 	m.cos0, m.sin0 = make([]float32, 2), make([]float32, 2)
 	m.s0 = make([]float32, 384)

@@ -110,7 +110,7 @@ func New(b *exe.Bundle) (generate.Model, error) { return NewFromWeights(b.Tensor
 // the kernels' layout where the module says so, already converted to the
 // declared types. Weight data is used in place.
 func NewFromWeights(get func(name string) (*tensor.Tensor, error)) (*Model, error) {
-	m := &Model{arena: make([]float32, arenaFloats), logits: make([]float32, vocab), pool: newPool(), scores: make([]float32, ctxLen)}
+	m := &Model{arena: make([]float32, arenaFloats), logits: make([]float32, vocab), pool: newPool(), scores: make([]float32, 512)}
 	_ = upOff // the scratch offsets a model without scratch leaves unused
 	m.h = make([]float32, 64)
 	m.up = make([]float32, 172)
@@ -350,9 +350,9 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
 		pos := pos + r
-		copy(m.s0[pos*32:(pos+1)*32], a[192:224])
+		storeKeysT(m.s0, a[192:224], pos, 512)
 		copy(m.s1[pos*32:(pos+1)*32], a[224:256])
-		kernels.AttentionWith(softmax_avx2, a[128:192], a[64:128], m.s0, m.s1, 8, 4, 8, pos+1, m.scores)
+		attention_avx2_8x32_512(a[128:192], a[64:128], m.s0, m.s1, 8, 4, pos+1, m.scores)
 	}
 	// %h.0 = matmul_add %attn.0, %x, @blk.0.attn_output.weight : f32[1,64]
 	m.pool.matmul(&m.w5, c[192:], c[128:], n, rowFloats)
@@ -394,9 +394,9 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
 		pos := pos + r
-		copy(m.s2[pos*32:(pos+1)*32], a[128:160])
+		storeKeysT(m.s2, a[128:160], pos, 512)
 		copy(m.s3[pos*32:(pos+1)*32], a[160:192])
-		kernels.AttentionWith(softmax_avx2, a[64:128], a[0:64], m.s2, m.s3, 8, 4, 8, pos+1, m.scores)
+		attention_avx2_8x32_512(a[64:128], a[0:64], m.s2, m.s3, 8, 4, pos+1, m.scores)
 	}
 	// %h.1 = matmul_add %attn.1, %x.0, @blk.1.attn_output.weight : f32[1,64]
 	m.pool.matmul(&m.w14, c[176:], c[64:], n, rowFloats)
@@ -438,9 +438,9 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
 		pos := pos + r
-		copy(m.s4[pos*32:(pos+1)*32], a[128:160])
+		storeKeysT(m.s4, a[128:160], pos, 512)
 		copy(m.s5[pos*32:(pos+1)*32], a[160:192])
-		kernels.AttentionWith(softmax_avx2, a[64:128], a[0:64], m.s4, m.s5, 8, 4, 8, pos+1, m.scores)
+		attention_avx2_8x32_512(a[64:128], a[0:64], m.s4, m.s5, 8, 4, pos+1, m.scores)
 	}
 	// %h.2 = matmul_add %attn.2, %x.1, @blk.2.attn_output.weight : f32[1,64]
 	m.pool.matmul(&m.w23, c[176:], c[64:], n, rowFloats)
@@ -482,9 +482,9 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
 		pos := pos + r
-		copy(m.s6[pos*32:(pos+1)*32], a[128:160])
+		storeKeysT(m.s6, a[128:160], pos, 512)
 		copy(m.s7[pos*32:(pos+1)*32], a[160:192])
-		kernels.AttentionWith(softmax_avx2, a[64:128], a[0:64], m.s6, m.s7, 8, 4, 8, pos+1, m.scores)
+		attention_avx2_8x32_512(a[64:128], a[0:64], m.s6, m.s7, 8, 4, pos+1, m.scores)
 	}
 	// %h.3 = matmul_add %attn.3, %x.2, @blk.3.attn_output.weight : f32[1,64]
 	m.pool.matmul(&m.w32, c[176:], c[64:], n, rowFloats)
@@ -526,9 +526,9 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
 		pos := pos + r
-		copy(m.s8[pos*32:(pos+1)*32], a[128:160])
+		storeKeysT(m.s8, a[128:160], pos, 512)
 		copy(m.s9[pos*32:(pos+1)*32], a[160:192])
-		kernels.AttentionWith(softmax_avx2, a[64:128], a[0:64], m.s8, m.s9, 8, 4, 8, pos+1, m.scores)
+		attention_avx2_8x32_512(a[64:128], a[0:64], m.s8, m.s9, 8, 4, pos+1, m.scores)
 	}
 	// %h.4 = matmul_add %attn.4, %x.3, @blk.4.attn_output.weight : f32[1,64]
 	m.pool.matmul(&m.w41, c[176:], c[64:], n, rowFloats)
@@ -596,9 +596,9 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	kernels.RopeInterleaved(a[64:128], m.cos0, m.sin0, 8)
 	kernels.RopeInterleaved(a[192:224], m.cos0, m.sin0, 8)
 	// %attn.0 = attention %q.0, %k.0, %v.0, %pos, @kv.0.k, @kv.0.v {head_dim=8, heads=8, kv_heads=4} : f32[1,64]
-	copy(m.s0[pos*32:(pos+1)*32], a[192:224])
+	storeKeysT(m.s0, a[192:224], pos, 512)
 	copy(m.s1[pos*32:(pos+1)*32], a[224:256])
-	kernels.AttentionWith(softmax_avx2, a[128:192], a[64:128], m.s0, m.s1, 8, 4, 8, pos+1, m.scores)
+	attention_avx2_8x32_512(a[128:192], a[64:128], m.s0, m.s1, 8, 4, pos+1, m.scores)
 	// %h.0 = matmul_add %attn.0, %x, @blk.0.attn_output.weight : f32[1,64]
 	m.pool.matvec(&m.w5, a[192:256], a[128:192])
 	kernels.Add(a[192:256], a[0:64])
@@ -618,9 +618,9 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	kernels.RopeInterleaved(a[0:64], m.cos0, m.sin0, 8)
 	kernels.RopeInterleaved(a[128:160], m.cos0, m.sin0, 8)
 	// %attn.1 = attention %q.1, %k.1, %v.1, %pos, @kv.1.k, @kv.1.v {head_dim=8, heads=8, kv_heads=4} : f32[1,64]
-	copy(m.s2[pos*32:(pos+1)*32], a[128:160])
+	storeKeysT(m.s2, a[128:160], pos, 512)
 	copy(m.s3[pos*32:(pos+1)*32], a[160:192])
-	kernels.AttentionWith(softmax_avx2, a[64:128], a[0:64], m.s2, m.s3, 8, 4, 8, pos+1, m.scores)
+	attention_avx2_8x32_512(a[64:128], a[0:64], m.s2, m.s3, 8, 4, pos+1, m.scores)
 	// %h.1 = matmul_add %attn.1, %x.0, @blk.1.attn_output.weight : f32[1,64]
 	m.pool.matvec(&m.w14, a[176:240], a[64:128])
 	kernels.Add(a[176:240], a[256:320])
@@ -640,9 +640,9 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	kernels.RopeInterleaved(a[0:64], m.cos0, m.sin0, 8)
 	kernels.RopeInterleaved(a[128:160], m.cos0, m.sin0, 8)
 	// %attn.2 = attention %q.2, %k.2, %v.2, %pos, @kv.2.k, @kv.2.v {head_dim=8, heads=8, kv_heads=4} : f32[1,64]
-	copy(m.s4[pos*32:(pos+1)*32], a[128:160])
+	storeKeysT(m.s4, a[128:160], pos, 512)
 	copy(m.s5[pos*32:(pos+1)*32], a[160:192])
-	kernels.AttentionWith(softmax_avx2, a[64:128], a[0:64], m.s4, m.s5, 8, 4, 8, pos+1, m.scores)
+	attention_avx2_8x32_512(a[64:128], a[0:64], m.s4, m.s5, 8, 4, pos+1, m.scores)
 	// %h.2 = matmul_add %attn.2, %x.1, @blk.2.attn_output.weight : f32[1,64]
 	m.pool.matvec(&m.w23, a[176:240], a[64:128])
 	kernels.Add(a[176:240], a[240:304])
@@ -662,9 +662,9 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	kernels.RopeInterleaved(a[0:64], m.cos0, m.sin0, 8)
 	kernels.RopeInterleaved(a[128:160], m.cos0, m.sin0, 8)
 	// %attn.3 = attention %q.3, %k.3, %v.3, %pos, @kv.3.k, @kv.3.v {head_dim=8, heads=8, kv_heads=4} : f32[1,64]
-	copy(m.s6[pos*32:(pos+1)*32], a[128:160])
+	storeKeysT(m.s6, a[128:160], pos, 512)
 	copy(m.s7[pos*32:(pos+1)*32], a[160:192])
-	kernels.AttentionWith(softmax_avx2, a[64:128], a[0:64], m.s6, m.s7, 8, 4, 8, pos+1, m.scores)
+	attention_avx2_8x32_512(a[64:128], a[0:64], m.s6, m.s7, 8, 4, pos+1, m.scores)
 	// %h.3 = matmul_add %attn.3, %x.2, @blk.3.attn_output.weight : f32[1,64]
 	m.pool.matvec(&m.w32, a[176:240], a[64:128])
 	kernels.Add(a[176:240], a[240:304])
@@ -684,9 +684,9 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	kernels.RopeInterleaved(a[0:64], m.cos0, m.sin0, 8)
 	kernels.RopeInterleaved(a[128:160], m.cos0, m.sin0, 8)
 	// %attn.4 = attention %q.4, %k.4, %v.4, %pos, @kv.4.k, @kv.4.v {head_dim=8, heads=8, kv_heads=4} : f32[1,64]
-	copy(m.s8[pos*32:(pos+1)*32], a[128:160])
+	storeKeysT(m.s8, a[128:160], pos, 512)
 	copy(m.s9[pos*32:(pos+1)*32], a[160:192])
-	kernels.AttentionWith(softmax_avx2, a[64:128], a[0:64], m.s8, m.s9, 8, 4, 8, pos+1, m.scores)
+	attention_avx2_8x32_512(a[64:128], a[0:64], m.s8, m.s9, 8, 4, pos+1, m.scores)
 	// %h.4 = matmul_add %attn.4, %x.3, @blk.4.attn_output.weight : f32[1,64]
 	m.pool.matvec(&m.w41, a[176:240], a[64:128])
 	kernels.Add(a[176:240], a[240:304])

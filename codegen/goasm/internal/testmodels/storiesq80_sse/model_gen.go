@@ -110,7 +110,7 @@ func New(b *exe.Bundle) (generate.Model, error) { return NewFromWeights(b.Tensor
 // the kernels' layout where the module says so, already converted to the
 // declared types. Weight data is used in place.
 func NewFromWeights(get func(name string) (*tensor.Tensor, error)) (*Model, error) {
-	m := &Model{arena: make([]float32, arenaFloats), logits: make([]float32, vocab), pool: newPool(), scores: make([]float32, ctxLen)}
+	m := &Model{arena: make([]float32, arenaFloats), logits: make([]float32, vocab), pool: newPool(), scores: make([]float32, 512)}
 	_ = upOff // the scratch offsets a model without scratch leaves unused
 	m.h = make([]float32, 64)
 	m.up = make([]float32, 172)

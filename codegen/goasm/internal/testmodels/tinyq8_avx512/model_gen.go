@@ -77,7 +77,7 @@ func New(b *exe.Bundle) (generate.Model, error) { return NewFromWeights(b.Tensor
 // the kernels' layout where the module says so, already converted to the
 // declared types. Weight data is used in place.
 func NewFromWeights(get func(name string) (*tensor.Tensor, error)) (*Model, error) {
-	m := &Model{arena: make([]float32, arenaFloats), logits: make([]float32, vocab), pool: newPool(), scores: make([]float32, ctxLen)}
+	m := &Model{arena: make([]float32, arenaFloats), logits: make([]float32, vocab), pool: newPool(), scores: make([]float32, 512)}
 	_ = upOff // the scratch offsets a model without scratch leaves unused
 	m.h = make([]float32, 128)
 	m.up = make([]float32, 384)
@@ -230,9 +230,9 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
 		pos := pos + r
-		copy(m.s0[pos*64:(pos+1)*64], a[384:448])
+		storeKeysT(m.s0, a[384:448], pos, 512)
 		copy(m.s1[pos*64:(pos+1)*64], a[448:512])
-		kernels.AttentionWith(softmax_avx512, a[256:384], a[128:256], m.s0, m.s1, 8, 4, 16, pos+1, m.scores)
+		attention_avx512_16x64_512(a[256:384], a[128:256], m.s0, m.s1, 8, 4, pos+1, m.scores)
 	}
 	// %h.0 = matmul_add %attn.0, %x, @blk.0.attn_output.weight : f32[1,128]
 	m.pool.matmul(&m.w5, c[384:], c[256:], n, rowFloats)
@@ -274,9 +274,9 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
 		pos := pos + r
-		copy(m.s2[pos*64:(pos+1)*64], a[256:320])
+		storeKeysT(m.s2, a[256:320], pos, 512)
 		copy(m.s3[pos*64:(pos+1)*64], a[320:384])
-		kernels.AttentionWith(softmax_avx512, a[128:256], a[0:128], m.s2, m.s3, 8, 4, 16, pos+1, m.scores)
+		attention_avx512_16x64_512(a[128:256], a[0:128], m.s2, m.s3, 8, 4, pos+1, m.scores)
 	}
 	// %h.1 = matmul_add %attn.1, %x.0, @blk.1.attn_output.weight : f32[1,128]
 	m.pool.matmul(&m.w14, c[384:], c[128:], n, rowFloats)
@@ -344,9 +344,9 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	kernels.RopeInterleaved(a[128:256], m.cos0, m.sin0, 16)
 	kernels.RopeInterleaved(a[384:448], m.cos0, m.sin0, 16)
 	// %attn.0 = attention %q.0, %k.0, %v.0, %pos, @kv.0.k, @kv.0.v {head_dim=16, heads=8, kv_heads=4} : f32[1,128]
-	copy(m.s0[pos*64:(pos+1)*64], a[384:448])
+	storeKeysT(m.s0, a[384:448], pos, 512)
 	copy(m.s1[pos*64:(pos+1)*64], a[448:512])
-	kernels.AttentionWith(softmax_avx512, a[256:384], a[128:256], m.s0, m.s1, 8, 4, 16, pos+1, m.scores)
+	attention_avx512_16x64_512(a[256:384], a[128:256], m.s0, m.s1, 8, 4, pos+1, m.scores)
 	// %h.0 = matmul_add %attn.0, %x, @blk.0.attn_output.weight : f32[1,128]
 	m.pool.matvec(&m.w5, a[384:512], a[256:384])
 	kernels.Add(a[384:512], a[0:128])
@@ -366,9 +366,9 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	kernels.RopeInterleaved(a[0:128], m.cos0, m.sin0, 16)
 	kernels.RopeInterleaved(a[256:320], m.cos0, m.sin0, 16)
 	// %attn.1 = attention %q.1, %k.1, %v.1, %pos, @kv.1.k, @kv.1.v {head_dim=16, heads=8, kv_heads=4} : f32[1,128]
-	copy(m.s2[pos*64:(pos+1)*64], a[256:320])
+	storeKeysT(m.s2, a[256:320], pos, 512)
 	copy(m.s3[pos*64:(pos+1)*64], a[320:384])
-	kernels.AttentionWith(softmax_avx512, a[128:256], a[0:128], m.s2, m.s3, 8, 4, 16, pos+1, m.scores)
+	attention_avx512_16x64_512(a[128:256], a[0:128], m.s2, m.s3, 8, 4, pos+1, m.scores)
 	// %h.1 = matmul_add %attn.1, %x.0, @blk.1.attn_output.weight : f32[1,128]
 	m.pool.matvec(&m.w14, a[384:512], a[128:256])
 	kernels.Add(a[384:512], a[512:640])

@@ -184,6 +184,14 @@ func (p *mvPool) matmul(w *mvWeight, out, x []float32, rows, stride int) {
 	}
 }
 
+// storeKeysT writes one position's key row into a key cache laid out
+// [width][ctxPad], the transposed keys of the attention kernels.
+func storeKeysT(keysT, k []float32, pos, ctxPad int) {
+	for j, v := range k {
+		keysT[j*ctxPad+pos] = v
+	}
+}
+
 // geluInto writes the exact (erf) GELU of x into out, computed in float64
 // and rounded once (docs/IR.md).
 func geluInto(out, x []float32) {
