@@ -76,16 +76,12 @@ on three paths and reports each as a ratio to the first:
   ir         the IR path: lowered, the full pass pipeline, the interpreter (omexc run)
   exe        an executable built for this machine (omexc build), or --exe PATH
 
-The in-process paths are timed by the generation loop itself (prompt: the
-prefill call; decode: each generated token after the first), one untimed
-warm-up then the median of --runs. The executable is timed from outside, as
-a whole process, median of --runs: decode tok/s is derived from the
-difference between -n N and -n 1, prompt tok/s from the difference between
-the prompt and an empty prompt (BOS only), both with -n 1 for the latter.
-Greedy paths compute the same tokens, so the executable stops where the IR
-path stopped; bench checks that it printed the same text and uses the IR
-path's token count. Differences of whole-process times are noisy for tiny
-models: a rate that comes out non-positive is reported as n/a.
+Every path is timed by the generation loop itself (prompt: the prefill
+call; decode: each Decode call), one untimed warm-up then the median of
+--runs; the executable reports its loop's times with --timings, and its
+whole-process time (start to exit) is shown beside. Greedy paths compute
+the same tokens, so bench checks that the executable printed the IR path's
+text.
 
 --threads sets GOMAXPROCS for the in-process paths and in the executable's
 environment. No speed is asserted anywhere: these are measurements.`,
@@ -210,18 +206,9 @@ func benchInProcess(cmd *cobra.Command, modelPath string, bf *benchFlags, opt ge
 			continue // warm-up: caches, page faults, the first allocation of buffers
 		}
 		prompt = append(prompt, rate(len(res.PromptIDs), res.PromptTime))
-		decode = append(decode, rate(decodeCalls(res), res.GenerateTime))
+		decode = append(decode, rate(res.Decodes(), res.GenerateTime))
 	}
 	return &benchResult{row: benchRow{PromptTokS: median(prompt), DecodeTokS: median(decode)}, last: last}, nil
-}
-
-// decodeCalls is how many Decode calls a generation made: one per generated
-// token except the last, which is only decoded when the model then said EOS.
-func decodeCalls(res *generate.Result) int {
-	if res.Reason == generate.StopEOS {
-		return len(res.IDs)
-	}
-	return max(len(res.IDs)-1, 0)
 }
 
 // benchBuild builds MODEL for the host at out by running this omexc's own
@@ -244,67 +231,72 @@ func benchBuild(ctx context.Context, modelPath, tokPath, out string) (string, er
 	return out, nil
 }
 
-// benchExe times the executable as whole processes and derives its rates
-// from differences: decode from -n N against -n 1, prompt from the prompt
-// against an empty one (BOS only), with the token counts of the IR path's
-// generation ir. It reports whether the executable printed ir's text.
+// benchExe runs the executable --runs times after a warm-up, greedy with
+// --timings, and takes the medians of the rates it reports (its own clock
+// around prefill and the decode loop, as the in-process paths are timed)
+// and of the whole-process time. It reports whether the executable printed
+// ir's text.
 func benchExe(ctx context.Context, exePath string, bf *benchFlags, ir *generate.Result) (benchRow, bool, error) {
 	row := benchRow{Path: "exe"}
 	env := os.Environ()
 	if bf.threads > 0 {
 		env = append(env, "GOMAXPROCS="+strconv.Itoa(bf.threads))
 	}
-	timeRun := func(prompt string, n int) ([]float64, string, error) {
-		var secs []float64
-		var out string
-		for i := 0; i <= bf.runs; i++ {
-			c := exec.CommandContext(ctx, exePath, "-p", prompt, "-n", strconv.Itoa(n), "--temp", "0", "--no-echo")
-			c.Env = env
-			var stdout, stderr bytes.Buffer
-			c.Stdout, c.Stderr = &stdout, &stderr
-			start := time.Now()
-			err := c.Run()
-			d := time.Since(start)
-			if err != nil {
-				return nil, "", omexerr.Executionf("execution.exe_failed", "the executable failed: %s", strings.TrimSpace(stderr.String())).WithFile(exePath).Wrap(err)
-			}
-			out = stdout.String()
-			if i > 0 { // the first run warms the page cache
-				secs = append(secs, d.Seconds())
+	var prompt, decode, whole []float64
+	var out string
+	for i := 0; i <= bf.runs; i++ {
+		c := exec.CommandContext(ctx, exePath, "-p", bf.prompt, "-n", strconv.Itoa(bf.n), "--temp", "0", "--no-echo", "--timings")
+		c.Env = env
+		var stdout, stderr bytes.Buffer
+		c.Stdout, c.Stderr = &stdout, &stderr
+		start := time.Now()
+		err := c.Run()
+		d := time.Since(start)
+		if err != nil {
+			return row, false, omexerr.Executionf("execution.exe_failed", "the executable failed: %s", strings.TrimSpace(stderr.String())).WithFile(exePath).Wrap(err)
+		}
+		out = stdout.String()
+		t, err := parseTimings(stderr.String())
+		if err != nil {
+			return row, false, omexerr.Executionf("execution.exe_timings", "the executable's --timings line: %v", err).WithFile(exePath)
+		}
+		if i == 0 {
+			continue // warm-up: the page cache, the CPU's clock
+		}
+		prompt, decode, whole = append(prompt, t["prompt_tok_s"]), append(decode, t["decode_tok_s"]), append(whole, d.Seconds())
+	}
+	row.PromptTokS, row.DecodeTokS, row.WholeRunMS = median(prompt), median(decode), median(whole)*1000
+	same := out == ir.Text+"\n"
+	if !same {
+		row.Note = "its text differs from the IR path's"
+	}
+	return row, same, nil
+}
+
+// parseTimings reads the key=value numbers of an executable's --timings
+// line from its stderr.
+func parseTimings(stderr string) (map[string]float64, error) {
+	for _, line := range strings.Split(stderr, "\n") {
+		rest, ok := strings.CutPrefix(line, "timings: ")
+		if !ok {
+			continue
+		}
+		t := map[string]float64{}
+		for _, f := range strings.Fields(rest) {
+			k, v, _ := strings.Cut(f, "=")
+			if x, err := strconv.ParseFloat(v, 64); err == nil {
+				t[k] = x
 			}
 		}
-		return secs, out, nil
+		if _, ok := t["prompt_tok_s"]; !ok {
+			return nil, fmt.Errorf("no prompt_tok_s in %q", line)
+		}
+		if _, ok := t["decode_tok_s"]; !ok {
+			return nil, fmt.Errorf("no decode_tok_s in %q", line)
+		}
+		return t, nil
 	}
-	tN, outN, err := timeRun(bf.prompt, bf.n)
-	if err != nil {
-		return row, false, err
-	}
-	t1, _, err := timeRun(bf.prompt, 1)
-	if err != nil {
-		return row, false, err
-	}
-	t0, _, err := timeRun("", 1)
-	if err != nil {
-		return row, false, err
-	}
-	mN, m1, m0 := median(tN), median(t1), median(t0)
-	row.WholeRunMS = mN * 1000
-	same := outN == ir.Text+"\n"
-	if d := m1 - m0; d > 0 && len(ir.PromptIDs) > 1 {
-		row.PromptTokS = float64(len(ir.PromptIDs)-1) / d
-	}
-	if d := mN - m1; d > 0 && decodeCalls(ir) > 0 {
-		row.DecodeTokS = float64(decodeCalls(ir)) / d
-	}
-	var notes []string
-	if row.PromptTokS == 0 || row.DecodeTokS == 0 {
-		notes = append(notes, "a rate is n/a: process-time noise exceeded the difference")
-	}
-	if !same {
-		notes = append(notes, "its text differs from the IR path's, so its token count may too")
-	}
-	row.Note = strings.Join(notes, "; ")
-	return row, same, nil
+	return nil, fmt.Errorf("no line starting \"timings: \" (was the executable built by an older omexc?)")
 }
 
 // writeBenchTable prints the report for people.
@@ -320,7 +312,7 @@ func writeBenchTable(w io.Writer, rep *benchReport) error {
 		return err
 	}
 	exe := rep.Rows[len(rep.Rows)-1]
-	fmt.Fprintf(w, "exe: %s; whole run %.1f ms; rates derived from whole-process time differences, with the IR path's token counts\n", rep.Executable, exe.WholeRunMS)
+	fmt.Fprintf(w, "exe: %s; whole run %.1f ms (process start to exit); rates from its --timings\n", rep.Executable, exe.WholeRunMS)
 	if rep.SameText {
 		fmt.Fprintln(w, "exe printed the IR path's text: greedy paths compute the same tokens and stop at the same one")
 	}

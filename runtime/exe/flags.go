@@ -20,6 +20,7 @@ type options struct {
 	version bool
 	info    bool
 	help    bool
+	timings bool
 }
 
 // errUsage marks mistakes in how the program was called (unknown flags,
@@ -54,6 +55,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	})
 	fs.Var((*stopList)(&o.gen.Stop), "stop", "stop when this text is generated (repeatable)")
 	fs.BoolVar(&o.gen.NoEcho, "no-echo", false, "do not print the prompt before the generated text")
+	fs.BoolVar(&o.timings, "timings", false, "after the text, print prompt and decode speed to stderr (one line, key=value)")
 	fs.BoolVar(&o.version, "version", false, "print what built this executable and exit")
 	fs.BoolVar(&o.info, "info", false, "print the model, plan and memory as JSON and exit")
 	fs.BoolVar(&o.help, "help", false, "print this help and exit")
@@ -101,7 +103,7 @@ func writeUsage(w io.Writer, name string, f *Facts) {
 	fmt.Fprintf(w, `%s: generate text with %s (built by omexc for %s)
 
 Usage:
-  %s [-p PROMPT] [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p M] [--seed S] [--stop STR] [--no-echo]
+  %s [-p PROMPT] [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p M] [--seed S] [--stop STR] [--no-echo] [--timings]
   %s --version | --info | --help
 
 Text streams to stdout as it is produced, starting with the prompt. -n

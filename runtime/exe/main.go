@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/omex-dev/omex/omexerr"
 	"github.com/omex-dev/omex/runtime/generate"
@@ -52,7 +53,7 @@ func Main(f Facts, newModel NewModel) {
 // 0 success, 2 a usage error, an OMEX error's Category.ExitCode (11
 // InputError, 12 ModelError, ...), 1 anything else.
 func Run(ctx context.Context, p Program, args []string, stdout, stderr io.Writer) int {
-	err := run(ctx, &p, args, stdout)
+	err := run(ctx, &p, args, stdout, stderr)
 	if err == nil {
 		return 0
 	}
@@ -68,7 +69,7 @@ func Run(ctx context.Context, p Program, args []string, stdout, stderr io.Writer
 	return 1
 }
 
-func run(ctx context.Context, p *Program, args []string, stdout io.Writer) error {
+func run(ctx context.Context, p *Program, args []string, stdout, stderr io.Writer) error {
 	o, err := parseFlags(args)
 	if err != nil {
 		return err
@@ -97,11 +98,34 @@ func run(ctx context.Context, p *Program, args []string, stdout io.Writer) error
 	if err != nil {
 		return err
 	}
-	if _, err := generate.Run(ctx, m, tok, o.prompt, o.gen, stdout); err != nil {
+	res, err := generate.Run(ctx, m, tok, o.prompt, o.gen, stdout)
+	if err != nil {
 		return err
 	}
-	_, err = io.WriteString(stdout, "\n")
-	return err
+	if _, err = io.WriteString(stdout, "\n"); err != nil {
+		return err
+	}
+	if o.timings {
+		writeTimings(stderr, res)
+	}
+	return nil
+}
+
+// writeTimings prints --timings: the generation loop's own clock, so the
+// rates leave out process start, mapping and tokenizer construction.
+// Decode counts Decode calls (Result.Decodes); a rate with nothing to time
+// is 0.
+func writeTimings(w io.Writer, r *generate.Result) {
+	ms := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+	rate := func(n int, d time.Duration) float64 {
+		if n <= 0 || d <= 0 {
+			return 0
+		}
+		return float64(n) / d.Seconds()
+	}
+	fmt.Fprintf(w, "timings: prompt_tokens=%d prompt_ms=%.3f prompt_tok_s=%.1f decode_tokens=%d decode_ms=%.3f decode_tok_s=%.1f first_token_ms=%.3f stop=%s\n",
+		len(r.PromptIDs), ms(r.PromptTime), rate(len(r.PromptIDs), r.PromptTime),
+		r.Decodes(), ms(r.GenerateTime), rate(r.Decodes(), r.GenerateTime), ms(r.FirstToken), r.Reason)
 }
 
 // openSelf opens the bundle at path, or in the running executable.

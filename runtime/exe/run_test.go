@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -180,5 +181,36 @@ func TestRunBadExecutable(t *testing.T) {
 	}
 	if !slices.Contains([]int{12}, func() int { _, _, c := runProgram(t, p, "--info"); return c }()) {
 		t.Fatal("--info on a damaged file should be a ModelError")
+	}
+}
+
+// TestRunTimings: --timings adds one key=value line to stderr with the
+// token counts of the generation and its rates, and changes nothing on
+// stdout.
+func TestRunTimings(t *testing.T) {
+	p := program(t)
+	plain, _, _ := runProgram(t, p, "-p", "Once upon a time", "-n", "20", "--temp", "0")
+	out, stderr, code := runProgram(t, p, "-p", "Once upon a time", "-n", "20", "--temp", "0", "--timings")
+	if code != 0 || out != plain {
+		t.Fatalf("exit %d; stdout with --timings differs:\n%q\n%q", code, out, plain)
+	}
+	line, ok := strings.CutPrefix(strings.TrimSpace(stderr), "timings: ")
+	if !ok || strings.Contains(line, "\n") {
+		t.Fatalf("stderr is not one timings line: %q", stderr)
+	}
+	kv := map[string]string{}
+	for _, f := range strings.Fields(line) {
+		k, v, _ := strings.Cut(f, "=")
+		kv[k] = v
+	}
+	// "Once upon a time" is BOS + 4 tokens; 20 generated tokens take 19
+	// Decode calls (the last token's logits are not needed).
+	if kv["prompt_tokens"] != "5" || kv["decode_tokens"] != "19" || kv["stop"] != "max_tokens" {
+		t.Errorf("counts: %v", kv)
+	}
+	for _, k := range []string{"prompt_ms", "prompt_tok_s", "decode_ms", "decode_tok_s", "first_token_ms"} {
+		if v, err := strconv.ParseFloat(kv[k], 64); err != nil || v <= 0 {
+			t.Errorf("%s = %q, want a positive number", k, kv[k])
+		}
 	}
 }

@@ -47,6 +47,16 @@ type Result struct {
 	FirstToken   time.Duration // from start to the first generated token
 }
 
+// Decodes is how many Decode calls the generation made: one per
+// generated token except the last, which is decoded only when the model
+// then said EOS (its logits chose the EOS).
+func (r *Result) Decodes() int {
+	if r.Reason == StopEOS {
+		return len(r.IDs)
+	}
+	return max(len(r.IDs)-1, 0)
+}
+
 // Run generates text for prompt and streams it to out as it is produced:
 // first the prompt's own text (unless NoEcho), then each new token's text as
 // soon as it forms whole UTF-8 characters and cannot be the start of a stop
