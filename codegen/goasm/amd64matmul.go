@@ -260,6 +260,14 @@ func (k *amd64Kernel) mmRows(c int, w string) {
 	for r := range MatMulRows {
 		acc := k.v(r)
 		xm := mmRowAddr("R11", "AX", r, 4*c)
+		if k.m.ISA == AVX512 {
+			// The broadcast of x[c] rides in the multiply (embedded
+			// broadcast): no separate load-and-broadcast instruction.
+			t := k.temp()
+			a.op("VMULPS.BCST %s, %s, %s", xm, w, t)
+			a.op("VADDPS %s, %s, %s", t, acc, acc)
+			continue
+		}
 		if k.avx() {
 			t := k.temp()
 			a.op("VBROADCASTSS %s, %s", xm, t)
