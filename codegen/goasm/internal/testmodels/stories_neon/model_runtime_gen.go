@@ -5,6 +5,8 @@ package stories_neon
 import (
 	"math"
 	"runtime"
+	"sync/atomic"
+	"time"
 
 	"github.com/omex-dev/omex/omexerr"
 	"github.com/omex-dev/omex/runtime/kernels"
@@ -112,76 +114,138 @@ type mvJob struct {
 	rows, stride int
 }
 
+// run computes the job.
+func (j *mvJob) run() {
+	if j.rows > 0 {
+		j.w.rows(j.out, j.w.data, j.w.scales, j.x, j.rows, j.stride, j.g0, j.g1)
+	} else {
+		j.w.fn(j.out, j.w.data, j.w.scales, j.x, j.g0, j.g1)
+	}
+}
+
+// mvSpin is how long a worker keeps polling for its next job before it
+// sleeps: products come back to back in a prompt's chunk and every few
+// microseconds in decoding, and waking a sleeping thread costs more than
+// a small product.
+const mvSpin = 200 * time.Microsecond
+
+// mvWorker is one helper goroutine of the pool: a job slot published by
+// a sequence number, the sequence it finished, and a wake-up channel for
+// when it sleeps.
+type mvWorker struct {
+	job      mvJob
+	posted   atomic.Uint64
+	finished atomic.Uint64
+	sleeping atomic.Bool
+	wake     chan struct{}
+}
+
 // mvPool runs the row groups of large products on GOMAXPROCS goroutines
-// started once, so a decode step starts none and allocates nothing (jobs
-// travel by value through buffered channels). Splitting by row groups
-// changes no sum: every output is one lane's sequential sum.
+// started once, so a decode step starts none and allocates nothing.
+// Splitting by row groups changes no sum: every output is one lane's
+// sequential sum.
 type mvPool struct {
-	n    int
-	jobs chan mvJob
-	done chan struct{}
+	workers []*mvWorker
 }
 
 func newPool() *mvPool {
-	p := &mvPool{n: runtime.GOMAXPROCS(0)}
-	if p.n > 1 {
-		p.jobs = make(chan mvJob, p.n)
-		p.done = make(chan struct{}, p.n)
-		for range p.n - 1 {
-			go p.work()
-		}
+	p := &mvPool{}
+	for range runtime.GOMAXPROCS(0) - 1 {
+		w := &mvWorker{wake: make(chan struct{}, 1)}
+		p.workers = append(p.workers, w)
+		go w.loop()
 	}
 	return p
 }
 
-func (p *mvPool) work() {
-	for j := range p.jobs {
-		if j.rows > 0 {
-			j.w.rows(j.out, j.w.data, j.w.scales, j.x, j.rows, j.stride, j.g0, j.g1)
-		} else {
-			j.w.fn(j.out, j.w.data, j.w.scales, j.x, j.g0, j.g1)
+// loop runs the worker's jobs: it polls for the next one for mvSpin
+// (yielding now and then), then sleeps until post wakes it. The posted count is re-read after
+// announcing sleep, so a job posted meanwhile is not missed; a stale
+// wake-up only costs one more look.
+func (w *mvWorker) loop() {
+	var done uint64
+	for {
+		deadline := time.Now().Add(mvSpin)
+		for i := 0; w.posted.Load() == done; i++ {
+			if i%64 != 63 {
+				continue
+			}
+			// Let anything else runnable on this P go first: with fewer
+			// Ps than busy goroutines a pure spin would hold the P for a
+			// whole time slice.
+			runtime.Gosched()
+			if time.Now().After(deadline) {
+				w.sleeping.Store(true)
+				if w.posted.Load() == done {
+					<-w.wake
+				}
+				w.sleeping.Store(false)
+				deadline = time.Now().Add(mvSpin)
+			}
 		}
-		p.done <- struct{}{}
+		done++
+		w.job.run()
+		w.finished.Store(done)
+	}
+}
+
+// post hands w its next job.
+func (w *mvWorker) post(j mvJob) {
+	w.job = j
+	w.posted.Add(1)
+	if w.sleeping.Load() {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// wait returns when w has finished every job posted to it.
+func (w *mvWorker) wait() {
+	for i := 1; w.finished.Load() != w.posted.Load(); i++ {
+		if i%64 == 0 {
+			runtime.Gosched()
+		}
+	}
+}
+
+// split runs j's row groups in parts: the first on this goroutine, the
+// others on workers.
+func (p *mvPool) split(j mvJob) {
+	parts := min(len(p.workers)+1, j.w.groups)
+	chunk := (j.w.groups + parts - 1) / parts
+	used := 0
+	for g0 := chunk; g0 < j.w.groups; g0 += chunk {
+		part := j
+		part.g0, part.g1 = g0, min(g0+chunk, j.w.groups)
+		p.workers[used].post(part)
+		used++
+	}
+	j.g0, j.g1 = 0, chunk
+	j.run()
+	for _, w := range p.workers[:used] {
+		w.wait()
 	}
 }
 
 // matvec computes out = W x with w's kernel, in parallel when it is large.
 func (p *mvPool) matvec(w *mvWeight, out, x []float32) {
-	if p.n <= 1 || w.work < mvParallelWork || w.groups < 2 {
+	if len(p.workers) == 0 || w.work < mvParallelWork || w.groups < 2 {
 		w.fn(out, w.data, w.scales, x, 0, w.groups)
 		return
 	}
-	parts := min(p.n, w.groups)
-	chunk := (w.groups + parts - 1) / parts
-	sent := 0
-	for g0 := chunk; g0 < w.groups; g0 += chunk {
-		p.jobs <- mvJob{w, out, x, g0, min(g0+chunk, w.groups), 0, 0}
-		sent++
-	}
-	w.fn(out, w.data, w.scales, x, 0, chunk)
-	for range sent {
-		<-p.done
-	}
+	p.split(mvJob{w: w, out: out, x: x, g1: w.groups})
 }
 
 // matmul computes out[r*stride:] = W x[r*stride:] for rows rows with w's
 // several-rows kernel, split by row groups across the pool when large.
 func (p *mvPool) matmul(w *mvWeight, out, x []float32, rows, stride int) {
-	if p.n <= 1 || rows*w.work < mvParallelWork || w.groups < 2 {
+	if len(p.workers) == 0 || rows*w.work < mvParallelWork || w.groups < 2 {
 		w.rows(out, w.data, w.scales, x, rows, stride, 0, w.groups)
 		return
 	}
-	parts := min(p.n, w.groups)
-	chunk := (w.groups + parts - 1) / parts
-	sent := 0
-	for g0 := chunk; g0 < w.groups; g0 += chunk {
-		p.jobs <- mvJob{w, out, x, g0, min(g0+chunk, w.groups), rows, stride}
-		sent++
-	}
-	w.rows(out, w.data, w.scales, x, rows, stride, 0, chunk)
-	for range sent {
-		<-p.done
-	}
+	p.split(mvJob{w: w, out: out, x: x, g1: w.groups, rows: rows, stride: stride})
 }
 
 // storeKeysT writes one position's key row into a key cache laid out
