@@ -87,3 +87,60 @@ func fcvtl4s(d, n int) neonInst { return rr(0x0e217800, "fcvtl", "4s", "4h", d, 
 
 // fcvtl2_4s is FCVTL2 Vd.4S, Vn.8H.
 func fcvtl2_4s(d, n int) neonInst { return rr(0x4e217800, "fcvtl2", "4s", "8h", d, n, "") }
+
+// The instructions of the exp and attention kernels: float64 lanes for
+// exp (2D), float32 division, negation and subtraction, masks.
+
+// fdiv4s is FDIV Vd.4S, Vn.4S, Vm.4S.
+func fdiv4s(d, n, m int) neonInst { return rrr(0x6e20fc00, "fdiv", "4s", d, n, m) }
+
+// fsub4s is FSUB Vd.4S, Vn.4S, Vm.4S.
+func fsub4s(d, n, m int) neonInst { return rrr(0x4ea0d400, "fsub", "4s", d, n, m) }
+
+// fneg4s is FNEG Vd.4S, Vn.4S (exact: flips the sign bit).
+func fneg4s(d, n int) neonInst { return rr(0x6ea0f800, "fneg", "4s", "4s", d, n, "") }
+
+// fcvtl2d is FCVTL Vd.2D, Vn.2S: the low two float32 lanes to float64.
+func fcvtl2d(d, n int) neonInst { return rr(0x0e617800, "fcvtl", "2d", "2s", d, n, "") }
+
+// fcvtl2_2d is FCVTL2 Vd.2D, Vn.4S: the high two lanes.
+func fcvtl2_2d(d, n int) neonInst { return rr(0x4e617800, "fcvtl2", "2d", "4s", d, n, "") }
+
+// fcvtn2s is FCVTN Vd.2S, Vn.2D: float64 to float32 (rounding to
+// nearest, ties to even) into the low half, zeroing the high half.
+func fcvtn2s(d, n int) neonInst { return rr(0x0e616800, "fcvtn", "2s", "2d", d, n, "") }
+
+// fcvtn2_4s is FCVTN2 Vd.4S, Vn.2D: into the high half, keeping the low.
+func fcvtn2_4s(d, n int) neonInst { return rr(0x4e616800, "fcvtn2", "4s", "2d", d, n, "") }
+
+// fmul2d, fadd2d and fsub2d are the float64 lane operations.
+func fmul2d(d, n, m int) neonInst { return rrr(0x6e60dc00, "fmul", "2d", d, n, m) }
+func fadd2d(d, n, m int) neonInst { return rrr(0x4e60d400, "fadd", "2d", d, n, m) }
+func fsub2d(d, n, m int) neonInst { return rrr(0x4ee0d400, "fsub", "2d", d, n, m) }
+
+// frintn2d is FRINTN Vd.2D, Vn.2D (round to nearest, ties to even).
+func frintn2d(d, n int) neonInst { return rr(0x4e618800, "frintn", "2d", "2d", d, n, "") }
+
+// fcvtzs2d is FCVTZS Vd.2D, Vn.2D (float64 to int64, toward zero).
+func fcvtzs2d(d, n int) neonInst { return rr(0x4ee1b800, "fcvtzs", "2d", "2d", d, n, "") }
+
+// add2d and sub2d are 64-bit integer lane operations.
+func add2d(d, n, m int) neonInst { return rrr(0x4ee08400, "add", "2d", d, n, m) }
+func sub2d(d, n, m int) neonInst { return rrr(0x6ee08400, "sub", "2d", d, n, m) }
+
+// shl2d52 is SHL Vd.2D, Vn.2D, #52 (an exponent into place).
+func shl2d52(d, n int) neonInst { return rr(0x4f745400, "shl", "2d", "2d", d, n, ", #52") }
+
+// cmhi2d is CMHI Vd.2D, Vn.2D, Vm.2D (unsigned n > m: all ones).
+func cmhi2d(d, n, m int) neonInst { return rrr(0x6ee03400, "cmhi", "2d", d, n, m) }
+
+// fcmge2d and fcmgt2d compare float64 lanes (false for NaN).
+func fcmge2d(d, n, m int) neonInst { return rrr(0x6e60e400, "fcmge", "2d", d, n, m) }
+func fcmgt2d(d, n, m int) neonInst { return rrr(0x6ee0e400, "fcmgt", "2d", d, n, m) }
+
+// orr16b, bic16b (n AND NOT m), orn16b (n OR NOT m) and mvn16b (NOT n)
+// are bitwise operations on whole registers.
+func orr16b(d, n, m int) neonInst { return rrr(0x4ea01c00, "orr", "16b", d, n, m) }
+func bic16b(d, n, m int) neonInst { return rrr(0x4e601c00, "bic", "16b", d, n, m) }
+func orn16b(d, n, m int) neonInst { return rrr(0x4ee01c00, "orn", "16b", d, n, m) }
+func mvn16b(d, n int) neonInst    { return rr(0x6e205800, "mvn", "16b", "16b", d, n, "") }

@@ -22,7 +22,11 @@ func allNEONForms() []neonInst {
 			fadd4s(d, n, m), fmul4s(d, n, m), sub4s(d, n, m), and16b(d, n, m),
 			scvtf4s(d, n), sxtl8h(d, n), sxtl2_8h(d, n), sxtl4s(d, n), sxtl2_4s(d, n),
 			uxtl8h(d, n), uxtl4s(d, n), uxtl2_4s(d, n), shll16(d, n), shll2_16(d, n),
-			ushr4s4(d, n), fcvtl4s(d, n), fcvtl2_4s(d, n))
+			ushr4s4(d, n), fcvtl4s(d, n), fcvtl2_4s(d, n),
+			fdiv4s(d, n, m), fsub4s(d, n, m), fneg4s(d, n), fcvtl2d(d, n), fcvtl2_2d(d, n), fcvtn2s(d, n), fcvtn2_4s(d, n),
+			fmul2d(d, n, m), fadd2d(d, n, m), fsub2d(d, n, m), frintn2d(d, n), fcvtzs2d(d, n), add2d(d, n, m), sub2d(d, n, m),
+			shl2d52(d, n), cmhi2d(d, n, m), fcmge2d(d, n, m), fcmgt2d(d, n, m), orr16b(d, n, m), bic16b(d, n, m),
+			orn16b(d, n, m), mvn16b(d, n))
 		for i := range 4 {
 			out = append(out, fmulElem4s(d, n, m, i))
 		}

@@ -70,8 +70,8 @@ func (a Attn) scaleBits() uint32 { return math.Float32bits(float32(math.Sqrt(flo
 // AttnFiles returns the source files of package pkg holding the attention
 // kernels (duplicates once): attn_gen.go with each kernel's Go function,
 // its pure-Go fallback NAME_go and the table attnKernels;
-// attn_amd64_gen.go and .s with the assembly; attn_other_gen.go, where
-// every kernel is its fallback. The package must also hold the ISAs' exp
+// attn_amd64_gen.go and attn_arm64_gen.go with .s files holding the
+// assembly; attn_other_gen.go, where every kernel is its fallback. The package must also hold the ISAs' exp
 // kernels (ExpFiles), whose softmax the kernels call.
 func AttnFiles(pkg string, ks []Attn) ([]File, error) {
 	ks = slices.Clone(ks)
@@ -139,21 +139,29 @@ func %[1]s_go(out, q, keysT, values []float32, heads, kvHeads, npos int, scores 
 		return nil, err
 	}
 	files := []File{{"attn_gen.go", common}}
-	var amd, other strings.Builder
-	amd.WriteString("//go:build amd64\n\n" + header + "package " + pkg + "\n\n")
-	other.WriteString("//go:build !amd64\n\n" + header + "package " + pkg + "\n\n")
-	var asm strings.Builder
 	fallback := func(w *strings.Builder, a Attn) {
 		fmt.Fprintf(w, "// %[1]s runs its fallback on this GOARCH.\nfunc %[1]s(out, q, keysT, values []float32, heads, kvHeads, npos int, scores []float32) {\n\t%[1]s_go(out, q, keysT, values, heads, kvHeads, npos, scores)\n}\n\n", a.Name())
 	}
-	for _, a := range ks {
-		fallback(&other, a)
-		if a.ISA.GOARCH() != "amd64" {
-			fallback(&amd, a)
-			continue
+	emit := map[string][2]func(Attn) string{
+		"amd64": {attnScoresAMD64, attnValuesAMD64},
+		"arm64": {attnScoresARM64, attnValuesARM64},
+	}
+	for _, arch := range []string{"amd64", "arm64", ""} {
+		var g, asm strings.Builder
+		name := "attn_other_gen.go"
+		if arch == "" {
+			g.WriteString("//go:build !amd64 && !arm64\n\n")
+		} else {
+			name = "attn_" + arch + "_gen.go"
+			fmt.Fprintf(&g, "//go:build %s\n\n", arch)
 		}
-		w := &amd
-		fmt.Fprintf(w, `//go:noescape
+		g.WriteString(header + "package " + pkg + "\n\n")
+		for _, a := range ks {
+			if arch == "" || a.ISA.GOARCH() != arch {
+				fallback(&g, a)
+				continue
+			}
+			fmt.Fprintf(&g, `//go:noescape
 func %[1]s_scores(scores, q, keysT *float32, npos int)
 
 //go:noescape
@@ -172,23 +180,19 @@ func %[1]s(out, q, keysT, values []float32, heads, kvHeads, npos int, scores []f
 }
 
 `, a.Name(), a.HeadDim, a.KVDim, a.CtxPad, AttnBlock(a.ISA), "softmax_"+string(a.ISA))
-		if asm.Len() == 0 {
-			asm.WriteString("//go:build amd64\n\n" + header + "#include \"textflag.h\"\n")
+			if asm.Len() == 0 {
+				fmt.Fprintf(&asm, "//go:build %s\n\n%s#include \"textflag.h\"\n", arch, header)
+			}
+			asm.WriteString("\n" + emit[arch][0](a) + "\n" + emit[arch][1](a))
 		}
-		asm.WriteString("\n" + attnScoresAMD64(a) + "\n" + attnValuesAMD64(a))
-	}
-	for _, f := range []struct {
-		name string
-		b    *strings.Builder
-	}{{"attn_amd64_gen.go", &amd}, {"attn_other_gen.go", &other}} {
-		data, err := formatGo(f.name, f.b.String())
+		data, err := formatGo(name, g.String())
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, File{f.name, data})
-	}
-	if asm.Len() > 0 {
-		files = append(files, File{"attn_amd64_gen.s", []byte(asm.String())})
+		files = append(files, File{name, data})
+		if asm.Len() > 0 {
+			files = append(files, File{"attn_" + arch + "_gen.s", []byte(asm.String())})
+		}
 	}
 	return files, nil
 }

@@ -80,7 +80,7 @@ func expGroup(i ISA) int {
 	switch i {
 	case AVX512:
 		return 8
-	case AVX2:
+	case AVX2, NEON:
 		return 4
 	}
 	return 0
@@ -95,8 +95,9 @@ var expKernelNames = []string{"expSub", "silu", "siluMul", "softmax"}
 // for each ISA the Go functions expSub_<isa>, silu_<isa>, siluMul_<isa>,
 // softmax_<isa> and the table expKernels; exp_amd64_gen.go and .s with
 // the assembly bodies of the AVX-512 and AVX2 kernels; exp_arm64_gen.go
-// and exp_other_gen.go, whose bodies do nothing (the wrappers then run the
-// scalar reference for every group). The kernels take their length at run
+// and .s with the NEON ones; exp_other_gen.go, whose bodies do nothing
+// (the wrappers then run the scalar reference for every group; so do
+// SSE's, which has no float64 rounding instruction to build on). The kernels take their length at run
 // time: softmax rows grow with the position.
 func ExpFiles(pkg string, isas []ISA) ([]File, error) {
 	if !ValidPackageName(pkg) {
@@ -128,11 +129,13 @@ func ExpFiles(pkg string, isas []ISA) ([]File, error) {
 		if err := add(name, expArchGo(pkg, arch, isas), true); err != nil {
 			return nil, err
 		}
-		if arch == "amd64" {
-			if s := expAsmAMD64(isas); s != "" {
-				if err := add("exp_amd64_gen.s", s, false); err != nil {
-					return nil, err
-				}
+		asm := map[string]func([]ISA) string{"amd64": expAsmAMD64, "arm64": expAsmARM64}[arch]
+		if asm == nil {
+			continue
+		}
+		if s := asm(isas); s != "" {
+			if err := add("exp_"+arch+"_gen.s", s, false); err != nil {
+				return nil, err
 			}
 		}
 	}

@@ -219,3 +219,33 @@ func attention_avx512_8x32_512(out, q, keysT, values []float32, heads, kvHeads, 
 		attention_avx512_8x32_512_values(&out[h*8], &scores[0], &values[kv], npos)
 	}
 }
+
+// attention_neon_128x256_80 runs its fallback on this GOARCH.
+func attention_neon_128x256_80(out, q, keysT, values []float32, heads, kvHeads, npos int, scores []float32) {
+	attention_neon_128x256_80_go(out, q, keysT, values, heads, kvHeads, npos, scores)
+}
+
+// attention_neon_12x24_48 runs its fallback on this GOARCH.
+func attention_neon_12x24_48(out, q, keysT, values []float32, heads, kvHeads, npos int, scores []float32) {
+	attention_neon_12x24_48_go(out, q, keysT, values, heads, kvHeads, npos, scores)
+}
+
+// attention_neon_16x64_512 runs its fallback on this GOARCH.
+func attention_neon_16x64_512(out, q, keysT, values []float32, heads, kvHeads, npos int, scores []float32) {
+	attention_neon_16x64_512_go(out, q, keysT, values, heads, kvHeads, npos, scores)
+}
+
+// attention_neon_4x4_16 runs its fallback on this GOARCH.
+func attention_neon_4x4_16(out, q, keysT, values []float32, heads, kvHeads, npos int, scores []float32) {
+	attention_neon_4x4_16_go(out, q, keysT, values, heads, kvHeads, npos, scores)
+}
+
+// attention_neon_64x128_112 runs its fallback on this GOARCH.
+func attention_neon_64x128_112(out, q, keysT, values []float32, heads, kvHeads, npos int, scores []float32) {
+	attention_neon_64x128_112_go(out, q, keysT, values, heads, kvHeads, npos, scores)
+}
+
+// attention_neon_8x32_512 runs its fallback on this GOARCH.
+func attention_neon_8x32_512(out, q, keysT, values []float32, heads, kvHeads, npos int, scores []float32) {
+	attention_neon_8x32_512_go(out, q, keysT, values, heads, kvHeads, npos, scores)
+}

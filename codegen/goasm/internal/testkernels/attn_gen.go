@@ -25,6 +25,12 @@ var attnKernels = []attnKernel{
 	{"attention_avx512_4x4_64", "avx512", "amd64", 4, 4, 64, attention_avx512_4x4_64, attention_avx512_4x4_64_go},
 	{"attention_avx512_64x128_128", "avx512", "amd64", 64, 128, 128, attention_avx512_64x128_128, attention_avx512_64x128_128_go},
 	{"attention_avx512_8x32_512", "avx512", "amd64", 8, 32, 512, attention_avx512_8x32_512, attention_avx512_8x32_512_go},
+	{"attention_neon_128x256_80", "neon", "arm64", 128, 256, 80, attention_neon_128x256_80, attention_neon_128x256_80_go},
+	{"attention_neon_12x24_48", "neon", "arm64", 12, 24, 48, attention_neon_12x24_48, attention_neon_12x24_48_go},
+	{"attention_neon_16x64_512", "neon", "arm64", 16, 64, 512, attention_neon_16x64_512, attention_neon_16x64_512_go},
+	{"attention_neon_4x4_16", "neon", "arm64", 4, 4, 16, attention_neon_4x4_16, attention_neon_4x4_16_go},
+	{"attention_neon_64x128_112", "neon", "arm64", 64, 128, 112, attention_neon_64x128_112, attention_neon_64x128_112_go},
+	{"attention_neon_8x32_512", "neon", "arm64", 8, 32, 512, attention_neon_8x32_512, attention_neon_8x32_512_go},
 }
 
 // attnCheck panics, naming the kernel, when the slices cannot hold what
@@ -338,6 +344,162 @@ func attention_avx512_8x32_512_go(out, q, keysT, values []float32, heads, kvHead
 			scores[t] = s / scale
 		}
 		softmax_avx512(scores[:npos])
+		o := out[h*8 : (h+1)*8]
+		clear(o)
+		for t, w := range scores[:npos] {
+			vt := values[t*32+kv : t*32+kv+8]
+			for i := range o {
+				o[i] += float32(w * vt[i])
+			}
+		}
+	}
+}
+
+// attention_neon_128x256_80_go is attention_neon_128x256_80 in Go: the same sums in the same order.
+func attention_neon_128x256_80_go(out, q, keysT, values []float32, heads, kvHeads, npos int, scores []float32) {
+	attnCheck("attention_neon_128x256_80", out, q, keysT, values, heads, kvHeads, npos, scores, 128, 256, 80, 1)
+	scale := math.Float32frombits(0x413504f3)
+	for h := range heads {
+		kv := h / (heads / kvHeads) * 128
+		qh := q[h*128 : (h+1)*128]
+		for t := range npos {
+			var s float32
+			for i, qi := range qh {
+				s += float32(qi * keysT[(kv+i)*80+t])
+			}
+			scores[t] = s / scale
+		}
+		softmax_neon(scores[:npos])
+		o := out[h*128 : (h+1)*128]
+		clear(o)
+		for t, w := range scores[:npos] {
+			vt := values[t*256+kv : t*256+kv+128]
+			for i := range o {
+				o[i] += float32(w * vt[i])
+			}
+		}
+	}
+}
+
+// attention_neon_12x24_48_go is attention_neon_12x24_48 in Go: the same sums in the same order.
+func attention_neon_12x24_48_go(out, q, keysT, values []float32, heads, kvHeads, npos int, scores []float32) {
+	attnCheck("attention_neon_12x24_48", out, q, keysT, values, heads, kvHeads, npos, scores, 12, 24, 48, 1)
+	scale := math.Float32frombits(0x405db3d7)
+	for h := range heads {
+		kv := h / (heads / kvHeads) * 12
+		qh := q[h*12 : (h+1)*12]
+		for t := range npos {
+			var s float32
+			for i, qi := range qh {
+				s += float32(qi * keysT[(kv+i)*48+t])
+			}
+			scores[t] = s / scale
+		}
+		softmax_neon(scores[:npos])
+		o := out[h*12 : (h+1)*12]
+		clear(o)
+		for t, w := range scores[:npos] {
+			vt := values[t*24+kv : t*24+kv+12]
+			for i := range o {
+				o[i] += float32(w * vt[i])
+			}
+		}
+	}
+}
+
+// attention_neon_16x64_512_go is attention_neon_16x64_512 in Go: the same sums in the same order.
+func attention_neon_16x64_512_go(out, q, keysT, values []float32, heads, kvHeads, npos int, scores []float32) {
+	attnCheck("attention_neon_16x64_512", out, q, keysT, values, heads, kvHeads, npos, scores, 16, 64, 512, 1)
+	scale := math.Float32frombits(0x40800000)
+	for h := range heads {
+		kv := h / (heads / kvHeads) * 16
+		qh := q[h*16 : (h+1)*16]
+		for t := range npos {
+			var s float32
+			for i, qi := range qh {
+				s += float32(qi * keysT[(kv+i)*512+t])
+			}
+			scores[t] = s / scale
+		}
+		softmax_neon(scores[:npos])
+		o := out[h*16 : (h+1)*16]
+		clear(o)
+		for t, w := range scores[:npos] {
+			vt := values[t*64+kv : t*64+kv+16]
+			for i := range o {
+				o[i] += float32(w * vt[i])
+			}
+		}
+	}
+}
+
+// attention_neon_4x4_16_go is attention_neon_4x4_16 in Go: the same sums in the same order.
+func attention_neon_4x4_16_go(out, q, keysT, values []float32, heads, kvHeads, npos int, scores []float32) {
+	attnCheck("attention_neon_4x4_16", out, q, keysT, values, heads, kvHeads, npos, scores, 4, 4, 16, 1)
+	scale := math.Float32frombits(0x40000000)
+	for h := range heads {
+		kv := h / (heads / kvHeads) * 4
+		qh := q[h*4 : (h+1)*4]
+		for t := range npos {
+			var s float32
+			for i, qi := range qh {
+				s += float32(qi * keysT[(kv+i)*16+t])
+			}
+			scores[t] = s / scale
+		}
+		softmax_neon(scores[:npos])
+		o := out[h*4 : (h+1)*4]
+		clear(o)
+		for t, w := range scores[:npos] {
+			vt := values[t*4+kv : t*4+kv+4]
+			for i := range o {
+				o[i] += float32(w * vt[i])
+			}
+		}
+	}
+}
+
+// attention_neon_64x128_112_go is attention_neon_64x128_112 in Go: the same sums in the same order.
+func attention_neon_64x128_112_go(out, q, keysT, values []float32, heads, kvHeads, npos int, scores []float32) {
+	attnCheck("attention_neon_64x128_112", out, q, keysT, values, heads, kvHeads, npos, scores, 64, 128, 112, 1)
+	scale := math.Float32frombits(0x41000000)
+	for h := range heads {
+		kv := h / (heads / kvHeads) * 64
+		qh := q[h*64 : (h+1)*64]
+		for t := range npos {
+			var s float32
+			for i, qi := range qh {
+				s += float32(qi * keysT[(kv+i)*112+t])
+			}
+			scores[t] = s / scale
+		}
+		softmax_neon(scores[:npos])
+		o := out[h*64 : (h+1)*64]
+		clear(o)
+		for t, w := range scores[:npos] {
+			vt := values[t*128+kv : t*128+kv+64]
+			for i := range o {
+				o[i] += float32(w * vt[i])
+			}
+		}
+	}
+}
+
+// attention_neon_8x32_512_go is attention_neon_8x32_512 in Go: the same sums in the same order.
+func attention_neon_8x32_512_go(out, q, keysT, values []float32, heads, kvHeads, npos int, scores []float32) {
+	attnCheck("attention_neon_8x32_512", out, q, keysT, values, heads, kvHeads, npos, scores, 8, 32, 512, 1)
+	scale := math.Float32frombits(0x403504f3)
+	for h := range heads {
+		kv := h / (heads / kvHeads) * 8
+		qh := q[h*8 : (h+1)*8]
+		for t := range npos {
+			var s float32
+			for i, qi := range qh {
+				s += float32(qi * keysT[(kv+i)*512+t])
+			}
+			scores[t] = s / scale
+		}
+		softmax_neon(scores[:npos])
 		o := out[h*8 : (h+1)*8]
 		clear(o)
 		for t, w := range scores[:npos] {

@@ -15,7 +15,11 @@ func attnRunsHere(t testing.TB, c attnKernel) (asm, ok bool) {
 	if c.goarch != runtime.GOARCH {
 		return false, true
 	}
-	tg, err := targets.Lookup("amd64-" + c.isa)
+	name := "arm64-neon"
+	if c.goarch == "amd64" {
+		name = "amd64-" + c.isa
+	}
+	tg, err := targets.Lookup(name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,12 +18,58 @@ func siluBody_avx512(x []float32) int                   { return 0 }
 func siluMulBody_avx512(gate, up []float32) int         { return 0 }
 func divBody_avx512(x []float32, d float32) int         { return 0 }
 
-// The neon kernels have no assembly on this GOARCH: their bodies do
-// nothing and the wrappers run the scalar reference.
-func expSubBody_neon(out, x []float32, m float32) int { return 0 }
-func siluBody_neon(x []float32) int                   { return 0 }
-func siluMulBody_neon(gate, up []float32) int         { return 0 }
-func divBody_neon(x []float32, d float32) int         { return 0 }
+//go:noescape
+func expsub_neon_asm(out, x *float32, n int, m float32) int
+
+//go:noescape
+func silu_neon_asm(x *float32, n int) int
+
+//go:noescape
+func silumul_neon_asm(gate, up *float32, n int) int
+
+//go:noescape
+func div_neon_asm(x *float32, n int, d float32)
+
+// expSubBody_neon computes whole groups of 4 from the start of x and
+// returns how many elements it wrote: all whole groups, or those before
+// the first group with a lane it must leave to the scalar reference.
+func expSubBody_neon(out, x []float32, m float32) int {
+	n := len(x) &^ 3
+	if n == 0 {
+		return 0
+	}
+	_ = out[n-1]
+	return expsub_neon_asm(&out[0], &x[0], n, m)
+}
+
+// siluBody_neon is expSubBody_neon for SiLU in place.
+func siluBody_neon(x []float32) int {
+	n := len(x) &^ 3
+	if n == 0 {
+		return 0
+	}
+	return silu_neon_asm(&x[0], n)
+}
+
+// siluMulBody_neon is expSubBody_neon for SiLU·mul into gate.
+func siluMulBody_neon(gate, up []float32) int {
+	n := len(gate) &^ 3
+	if n == 0 {
+		return 0
+	}
+	_ = up[n-1]
+	return silumul_neon_asm(&gate[0], &up[0], n)
+}
+
+// divBody_neon divides the whole groups of x by d and returns how many
+// elements that was.
+func divBody_neon(x []float32, d float32) int {
+	n := len(x) &^ 3
+	if n > 0 {
+		div_neon_asm(&x[0], n, d)
+	}
+	return n
+}
 
 // The sse kernels have no assembly on this GOARCH: their bodies do
 // nothing and the wrappers run the scalar reference.

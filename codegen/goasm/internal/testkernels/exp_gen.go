@@ -21,7 +21,7 @@ type expKernel struct {
 var expKernels = []expKernel{
 	{"avx2", "amd64", 4, expSub_avx2, silu_avx2, siluMul_avx2, softmax_avx2, expSubBody_avx2},
 	{"avx512", "amd64", 8, expSub_avx512, silu_avx512, siluMul_avx512, softmax_avx512, expSubBody_avx512},
-	{"neon", "arm64", 1, expSub_neon, silu_neon, siluMul_neon, softmax_neon, expSubBody_neon},
+	{"neon", "arm64", 4, expSub_neon, silu_neon, siluMul_neon, softmax_neon, expSubBody_neon},
 	{"sse", "amd64", 1, expSub_sse, silu_sse, siluMul_sse, softmax_sse, expSubBody_sse},
 }
 
@@ -132,7 +132,7 @@ func expSub_neon(out, x []float32, m float32) {
 	out = out[:len(x)]
 	for i := 0; i < len(x); {
 		i += expSubBody_neon(out[i:], x[i:], m)
-		for end := min(i+1, len(x)); i < end; i++ {
+		for end := min(i+4, len(x)); i < end; i++ {
 			out[i] = kernels.Expf(x[i] - m)
 		}
 	}
@@ -142,7 +142,7 @@ func expSub_neon(out, x []float32, m float32) {
 func silu_neon(x []float32) {
 	for i := 0; i < len(x); {
 		i += siluBody_neon(x[i:])
-		end := min(i+1, len(x))
+		end := min(i+4, len(x))
 		kernels.SiLU(x[i:end])
 		i = end
 	}
@@ -153,7 +153,7 @@ func siluMul_neon(gate, up []float32) {
 	up = up[:len(gate)]
 	for i := 0; i < len(gate); {
 		i += siluMulBody_neon(gate[i:], up[i:])
-		end := min(i+1, len(gate))
+		end := min(i+4, len(gate))
 		kernels.SiLUMul(gate[i:end], up[i:end])
 		i = end
 	}

@@ -9,7 +9,7 @@ import (
 )
 
 // TestNEONUnderQEMU cross-compiles this package's tests for arm64 and runs
-// the kernel tests under qemu-aarch64 (Debian qemu-user-static), so the
+// the matvec, exp and attention kernel tests under qemu-aarch64 (Debian qemu-user-static), so the
 // NEON assembly is executed and checked on every amd64 run. It skips when
 // qemu or the go command is not available.
 func TestNEONUnderQEMU(t *testing.T) {
@@ -32,7 +32,7 @@ func TestNEONUnderQEMU(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go test -c for arm64: %v\n%s", err, out)
 	}
-	run := exec.Command(qemu, bin, "-test.run", "^TestMatVec", "-test.v")
+	run := exec.Command(qemu, bin, "-test.run", "^(TestMatVec|TestExp|TestAttention)", "-test.v")
 	out, err := run.CombinedOutput()
 	if err != nil {
 		t.Fatalf("arm64 kernel tests under %s: %v\n%s", filepath.Base(qemu), err, out)
@@ -44,4 +44,9 @@ func TestNEONUnderQEMU(t *testing.T) {
 	}
 	line, _, _ := strings.Cut(string(out[i:]), "\n")
 	t.Logf("under %s: %s", filepath.Base(qemu), line)
+	for _, want := range []string{"exp kernel sets run as assembly on arm64: 1", "attention kernels run as assembly on arm64: "} {
+		if !strings.Contains(string(out), want) || strings.Contains(string(out), "attention kernels run as assembly on arm64: 0") {
+			t.Errorf("the arm64 run did not execute the NEON exp and attention kernels (want %q):\n%s", want, out)
+		}
+	}
 }

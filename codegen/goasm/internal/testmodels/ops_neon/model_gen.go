@@ -60,10 +60,10 @@ func New(b *exe.Bundle) (generate.Model, error) { return NewFromWeights(b.Tensor
 // the kernels' layout where the module says so, already converted to the
 // declared types. Weight data is used in place.
 func NewFromWeights(get func(name string) (*tensor.Tensor, error)) (*Model, error) {
-	m := &Model{arena: make([]float32, arenaFloats), logits: make([]float32, vocab), pool: newPool(), scores: make([]float32, 24)}
+	m := &Model{arena: make([]float32, arenaFloats), logits: make([]float32, vocab), pool: newPool(), scores: make([]float32, 32)}
 	_ = upOff // the scratch offsets a model without scratch leaves unused
 	m.cos0, m.sin0 = make([]float32, 2), make([]float32, 2)
-	m.s0 = make([]float32, 384)
+	m.s0 = make([]float32, 512)
 	m.s1 = make([]float32, 384)
 	var err error
 	if m.w0, err = loadInterleaved(get, "emb", tensor.F32, 40, 32, 4, 10, 5120, 0, matvec_neon_f32_40x32, matvec_neon_f32_40x32_rows); err != nil {
@@ -184,9 +184,9 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
 		pos := pos + r
-		copy(m.s0[pos*16:(pos+1)*16], a[128:144])
+		storeKeysT(m.s0, a[128:144], pos, 32)
 		copy(m.s1[pos*16:(pos+1)*16], a[112:128])
-		kernels.Attention(a[64:96], a[32:64], m.s0, m.s1, 8, 4, 4, pos+1, m.scores)
+		attention_neon_4x16_32(a[64:96], a[32:64], m.s0, m.s1, 8, 4, pos+1, m.scores)
 	}
 	// %o = matmul %a, @wo : f32[1,32]
 	m.pool.matmul(&m.w6, c[32:], c[64:], n, rowFloats)
@@ -194,7 +194,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
 		copy(a[64:96], a[32:64])
-		kernels.SiLU(a[64:96])
+		silu_neon(a[64:96])
 	}
 	// %g = gelu %x : f32[1,32]
 	for r := range n {
@@ -229,7 +229,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
 		copy(a[48:88], a[0:40])
-		kernels.Softmax(a[48:88])
+		softmax_neon(a[48:88])
 	}
 	// %p2 = reshape %p {shape=[1,40]} : f32[1,40]
 	for r := range n {
@@ -286,14 +286,14 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	copy(a[128:144], a[96:112])
 	kernels.RopeHalfSplit(a[128:144], m.cos0, m.sin0, 4)
 	// %a = attention %qr, %kr, %v, %pos, @kc, @vc {head_dim=4, heads=8, kv_heads=4} : f32[1,32]
-	copy(m.s0[pos*16:(pos+1)*16], a[128:144])
+	storeKeysT(m.s0, a[128:144], pos, 32)
 	copy(m.s1[pos*16:(pos+1)*16], a[112:128])
-	kernels.Attention(a[64:96], a[32:64], m.s0, m.s1, 8, 4, 4, pos+1, m.scores)
+	attention_neon_4x16_32(a[64:96], a[32:64], m.s0, m.s1, 8, 4, pos+1, m.scores)
 	// %o = matmul %a, @wo : f32[1,32]
 	m.pool.matvec(&m.w6, a[32:64], a[64:96])
 	// %s = silu %o : f32[1,32]
 	copy(a[64:96], a[32:64])
-	kernels.SiLU(a[64:96])
+	silu_neon(a[64:96])
 	// %g = gelu %x : f32[1,32]
 	geluInto(a[32:64], a[0:32])
 	// %m = mul %s, %g : f32[1,32]
@@ -310,7 +310,7 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	m.pool.matvec(&m.w0, a[0:40], a[64:96])
 	// %p = softmax %l : f32[1,40]
 	copy(a[48:88], a[0:40])
-	kernels.Softmax(a[48:88])
+	softmax_neon(a[48:88])
 	// %p2 = reshape %p {shape=[1,40]} : f32[1,40]
 	copy(a[0:40], a[48:88])
 	// %y = slice %p2 {axis=0, start=-1} : f32[1,40]

@@ -350,9 +350,9 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
 		pos := pos + r
-		copy(m.s0[pos*32:(pos+1)*32], a[192:224])
+		storeKeysT(m.s0, a[192:224], pos, 512)
 		copy(m.s1[pos*32:(pos+1)*32], a[224:256])
-		kernels.Attention(a[128:192], a[64:128], m.s0, m.s1, 8, 4, 8, pos+1, m.scores)
+		attention_neon_8x32_512(a[128:192], a[64:128], m.s0, m.s1, 8, 4, pos+1, m.scores)
 	}
 	// %h.0 = matmul_add %attn.0, %x, @blk.0.attn_output.weight : f32[1,64]
 	m.pool.matmul(&m.w5, c[192:], c[128:], n, rowFloats)
@@ -369,7 +369,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	m.pool.matmul(&m.w8, c[upOff:], c[hOff:], n, rowFloats)
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.SiLUMul(a[0:172], a[upOff:upOff+172])
+		siluMul_neon(a[0:172], a[upOff:upOff+172])
 	}
 	// %x.0 = matmul_add %14, %h.0, @blk.0.ffn_down.weight : f32[1,64]
 	m.pool.matmul(&m.w9, c[256:], c[0:], n, rowFloats)
@@ -394,9 +394,9 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
 		pos := pos + r
-		copy(m.s2[pos*32:(pos+1)*32], a[128:160])
+		storeKeysT(m.s2, a[128:160], pos, 512)
 		copy(m.s3[pos*32:(pos+1)*32], a[160:192])
-		kernels.Attention(a[64:128], a[0:64], m.s2, m.s3, 8, 4, 8, pos+1, m.scores)
+		attention_neon_8x32_512(a[64:128], a[0:64], m.s2, m.s3, 8, 4, pos+1, m.scores)
 	}
 	// %h.1 = matmul_add %attn.1, %x.0, @blk.1.attn_output.weight : f32[1,64]
 	m.pool.matmul(&m.w14, c[176:], c[64:], n, rowFloats)
@@ -413,7 +413,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	m.pool.matmul(&m.w17, c[upOff:], c[hOff:], n, rowFloats)
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.SiLUMul(a[0:172], a[upOff:upOff+172])
+		siluMul_neon(a[0:172], a[upOff:upOff+172])
 	}
 	// %x.1 = matmul_add %30, %h.1, @blk.1.ffn_down.weight : f32[1,64]
 	m.pool.matmul(&m.w18, c[240:], c[0:], n, rowFloats)
@@ -438,9 +438,9 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
 		pos := pos + r
-		copy(m.s4[pos*32:(pos+1)*32], a[128:160])
+		storeKeysT(m.s4, a[128:160], pos, 512)
 		copy(m.s5[pos*32:(pos+1)*32], a[160:192])
-		kernels.Attention(a[64:128], a[0:64], m.s4, m.s5, 8, 4, 8, pos+1, m.scores)
+		attention_neon_8x32_512(a[64:128], a[0:64], m.s4, m.s5, 8, 4, pos+1, m.scores)
 	}
 	// %h.2 = matmul_add %attn.2, %x.1, @blk.2.attn_output.weight : f32[1,64]
 	m.pool.matmul(&m.w23, c[176:], c[64:], n, rowFloats)
@@ -457,7 +457,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	m.pool.matmul(&m.w26, c[upOff:], c[hOff:], n, rowFloats)
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.SiLUMul(a[0:172], a[upOff:upOff+172])
+		siluMul_neon(a[0:172], a[upOff:upOff+172])
 	}
 	// %x.2 = matmul_add %46, %h.2, @blk.2.ffn_down.weight : f32[1,64]
 	m.pool.matmul(&m.w27, c[240:], c[0:], n, rowFloats)
@@ -482,9 +482,9 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
 		pos := pos + r
-		copy(m.s6[pos*32:(pos+1)*32], a[128:160])
+		storeKeysT(m.s6, a[128:160], pos, 512)
 		copy(m.s7[pos*32:(pos+1)*32], a[160:192])
-		kernels.Attention(a[64:128], a[0:64], m.s6, m.s7, 8, 4, 8, pos+1, m.scores)
+		attention_neon_8x32_512(a[64:128], a[0:64], m.s6, m.s7, 8, 4, pos+1, m.scores)
 	}
 	// %h.3 = matmul_add %attn.3, %x.2, @blk.3.attn_output.weight : f32[1,64]
 	m.pool.matmul(&m.w32, c[176:], c[64:], n, rowFloats)
@@ -501,7 +501,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	m.pool.matmul(&m.w35, c[upOff:], c[hOff:], n, rowFloats)
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.SiLUMul(a[0:172], a[upOff:upOff+172])
+		siluMul_neon(a[0:172], a[upOff:upOff+172])
 	}
 	// %x.3 = matmul_add %62, %h.3, @blk.3.ffn_down.weight : f32[1,64]
 	m.pool.matmul(&m.w36, c[240:], c[0:], n, rowFloats)
@@ -526,9 +526,9 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
 		pos := pos + r
-		copy(m.s8[pos*32:(pos+1)*32], a[128:160])
+		storeKeysT(m.s8, a[128:160], pos, 512)
 		copy(m.s9[pos*32:(pos+1)*32], a[160:192])
-		kernels.Attention(a[64:128], a[0:64], m.s8, m.s9, 8, 4, 8, pos+1, m.scores)
+		attention_neon_8x32_512(a[64:128], a[0:64], m.s8, m.s9, 8, 4, pos+1, m.scores)
 	}
 	// %h.4 = matmul_add %attn.4, %x.3, @blk.4.attn_output.weight : f32[1,64]
 	m.pool.matmul(&m.w41, c[176:], c[64:], n, rowFloats)
@@ -545,7 +545,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	m.pool.matmul(&m.w44, c[upOff:], c[hOff:], n, rowFloats)
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.SiLUMul(a[0:172], a[upOff:upOff+172])
+		siluMul_neon(a[0:172], a[upOff:upOff+172])
 	}
 	// %x.4 = matmul_add %78, %h.4, @blk.4.ffn_down.weight : f32[1,64]
 	m.pool.matmul(&m.w45, c[512:], c[0:], n, rowFloats)
@@ -596,9 +596,9 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	kernels.RopeInterleaved(a[64:128], m.cos0, m.sin0, 8)
 	kernels.RopeInterleaved(a[192:224], m.cos0, m.sin0, 8)
 	// %attn.0 = attention %q.0, %k.0, %v.0, %pos, @kv.0.k, @kv.0.v {head_dim=8, heads=8, kv_heads=4} : f32[1,64]
-	copy(m.s0[pos*32:(pos+1)*32], a[192:224])
+	storeKeysT(m.s0, a[192:224], pos, 512)
 	copy(m.s1[pos*32:(pos+1)*32], a[224:256])
-	kernels.Attention(a[128:192], a[64:128], m.s0, m.s1, 8, 4, 8, pos+1, m.scores)
+	attention_neon_8x32_512(a[128:192], a[64:128], m.s0, m.s1, 8, 4, pos+1, m.scores)
 	// %h.0 = matmul_add %attn.0, %x, @blk.0.attn_output.weight : f32[1,64]
 	m.pool.matvec(&m.w5, a[192:256], a[128:192])
 	kernels.Add(a[192:256], a[0:64])
@@ -606,7 +606,7 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	kernels.RMSNorm(m.h[:64], a[192:256], m.w6, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
 	m.pool.matvec(&m.w7, a[0:172], m.h[:64])
 	m.pool.matvec(&m.w8, m.up[:172], m.h[:64])
-	kernels.SiLUMul(a[0:172], m.up[:172])
+	siluMul_neon(a[0:172], m.up[:172])
 	// %x.0 = matmul_add %14, %h.0, @blk.0.ffn_down.weight : f32[1,64]
 	m.pool.matvec(&m.w9, a[256:320], a[0:172])
 	kernels.Add(a[256:320], a[192:256])
@@ -618,9 +618,9 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	kernels.RopeInterleaved(a[0:64], m.cos0, m.sin0, 8)
 	kernels.RopeInterleaved(a[128:160], m.cos0, m.sin0, 8)
 	// %attn.1 = attention %q.1, %k.1, %v.1, %pos, @kv.1.k, @kv.1.v {head_dim=8, heads=8, kv_heads=4} : f32[1,64]
-	copy(m.s2[pos*32:(pos+1)*32], a[128:160])
+	storeKeysT(m.s2, a[128:160], pos, 512)
 	copy(m.s3[pos*32:(pos+1)*32], a[160:192])
-	kernels.Attention(a[64:128], a[0:64], m.s2, m.s3, 8, 4, 8, pos+1, m.scores)
+	attention_neon_8x32_512(a[64:128], a[0:64], m.s2, m.s3, 8, 4, pos+1, m.scores)
 	// %h.1 = matmul_add %attn.1, %x.0, @blk.1.attn_output.weight : f32[1,64]
 	m.pool.matvec(&m.w14, a[176:240], a[64:128])
 	kernels.Add(a[176:240], a[256:320])
@@ -628,7 +628,7 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	kernels.RMSNorm(m.h[:64], a[176:240], m.w15, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
 	m.pool.matvec(&m.w16, a[0:172], m.h[:64])
 	m.pool.matvec(&m.w17, m.up[:172], m.h[:64])
-	kernels.SiLUMul(a[0:172], m.up[:172])
+	siluMul_neon(a[0:172], m.up[:172])
 	// %x.1 = matmul_add %30, %h.1, @blk.1.ffn_down.weight : f32[1,64]
 	m.pool.matvec(&m.w18, a[240:304], a[0:172])
 	kernels.Add(a[240:304], a[176:240])
@@ -640,9 +640,9 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	kernels.RopeInterleaved(a[0:64], m.cos0, m.sin0, 8)
 	kernels.RopeInterleaved(a[128:160], m.cos0, m.sin0, 8)
 	// %attn.2 = attention %q.2, %k.2, %v.2, %pos, @kv.2.k, @kv.2.v {head_dim=8, heads=8, kv_heads=4} : f32[1,64]
-	copy(m.s4[pos*32:(pos+1)*32], a[128:160])
+	storeKeysT(m.s4, a[128:160], pos, 512)
 	copy(m.s5[pos*32:(pos+1)*32], a[160:192])
-	kernels.Attention(a[64:128], a[0:64], m.s4, m.s5, 8, 4, 8, pos+1, m.scores)
+	attention_neon_8x32_512(a[64:128], a[0:64], m.s4, m.s5, 8, 4, pos+1, m.scores)
 	// %h.2 = matmul_add %attn.2, %x.1, @blk.2.attn_output.weight : f32[1,64]
 	m.pool.matvec(&m.w23, a[176:240], a[64:128])
 	kernels.Add(a[176:240], a[240:304])
@@ -650,7 +650,7 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	kernels.RMSNorm(m.h[:64], a[176:240], m.w24, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
 	m.pool.matvec(&m.w25, a[0:172], m.h[:64])
 	m.pool.matvec(&m.w26, m.up[:172], m.h[:64])
-	kernels.SiLUMul(a[0:172], m.up[:172])
+	siluMul_neon(a[0:172], m.up[:172])
 	// %x.2 = matmul_add %46, %h.2, @blk.2.ffn_down.weight : f32[1,64]
 	m.pool.matvec(&m.w27, a[240:304], a[0:172])
 	kernels.Add(a[240:304], a[176:240])
@@ -662,9 +662,9 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	kernels.RopeInterleaved(a[0:64], m.cos0, m.sin0, 8)
 	kernels.RopeInterleaved(a[128:160], m.cos0, m.sin0, 8)
 	// %attn.3 = attention %q.3, %k.3, %v.3, %pos, @kv.3.k, @kv.3.v {head_dim=8, heads=8, kv_heads=4} : f32[1,64]
-	copy(m.s6[pos*32:(pos+1)*32], a[128:160])
+	storeKeysT(m.s6, a[128:160], pos, 512)
 	copy(m.s7[pos*32:(pos+1)*32], a[160:192])
-	kernels.Attention(a[64:128], a[0:64], m.s6, m.s7, 8, 4, 8, pos+1, m.scores)
+	attention_neon_8x32_512(a[64:128], a[0:64], m.s6, m.s7, 8, 4, pos+1, m.scores)
 	// %h.3 = matmul_add %attn.3, %x.2, @blk.3.attn_output.weight : f32[1,64]
 	m.pool.matvec(&m.w32, a[176:240], a[64:128])
 	kernels.Add(a[176:240], a[240:304])
@@ -672,7 +672,7 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	kernels.RMSNorm(m.h[:64], a[176:240], m.w33, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
 	m.pool.matvec(&m.w34, a[0:172], m.h[:64])
 	m.pool.matvec(&m.w35, m.up[:172], m.h[:64])
-	kernels.SiLUMul(a[0:172], m.up[:172])
+	siluMul_neon(a[0:172], m.up[:172])
 	// %x.3 = matmul_add %62, %h.3, @blk.3.ffn_down.weight : f32[1,64]
 	m.pool.matvec(&m.w36, a[240:304], a[0:172])
 	kernels.Add(a[240:304], a[176:240])
@@ -684,9 +684,9 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	kernels.RopeInterleaved(a[0:64], m.cos0, m.sin0, 8)
 	kernels.RopeInterleaved(a[128:160], m.cos0, m.sin0, 8)
 	// %attn.4 = attention %q.4, %k.4, %v.4, %pos, @kv.4.k, @kv.4.v {head_dim=8, heads=8, kv_heads=4} : f32[1,64]
-	copy(m.s8[pos*32:(pos+1)*32], a[128:160])
+	storeKeysT(m.s8, a[128:160], pos, 512)
 	copy(m.s9[pos*32:(pos+1)*32], a[160:192])
-	kernels.Attention(a[64:128], a[0:64], m.s8, m.s9, 8, 4, 8, pos+1, m.scores)
+	attention_neon_8x32_512(a[64:128], a[0:64], m.s8, m.s9, 8, 4, pos+1, m.scores)
 	// %h.4 = matmul_add %attn.4, %x.3, @blk.4.attn_output.weight : f32[1,64]
 	m.pool.matvec(&m.w41, a[176:240], a[64:128])
 	kernels.Add(a[176:240], a[240:304])
@@ -694,7 +694,7 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	kernels.RMSNorm(m.h[:64], a[176:240], m.w42, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
 	m.pool.matvec(&m.w43, a[0:172], m.h[:64])
 	m.pool.matvec(&m.w44, m.up[:172], m.h[:64])
-	kernels.SiLUMul(a[0:172], m.up[:172])
+	siluMul_neon(a[0:172], m.up[:172])
 	// %x.4 = matmul_add %78, %h.4, @blk.4.ffn_down.weight : f32[1,64]
 	m.pool.matvec(&m.w45, a[512:576], a[0:172])
 	kernels.Add(a[512:576], a[176:240])
