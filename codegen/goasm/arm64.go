@@ -196,48 +196,7 @@ func (k *arm64Kernel) quad(nu int) {
 	k.xcur++
 	a.op("VLD1.P 16(R8), [V%d.S4]", x)
 	for u := range nu {
-		p := neonWPtr[u]
-		t := k.temps()
-		var cols [4]int
-		switch m.DType {
-		case tensor.F32:
-			a.op("VLD1.P 64(%s), [V%d.S4, V%d.S4, V%d.S4, V%d.S4]", p, t[0], t[1], t[2], t[3])
-			cols = t
-		case tensor.F16, tensor.BF16:
-			lo, hi := fcvtl4s, fcvtl2_4s
-			if m.DType == tensor.BF16 {
-				lo, hi = shll16, shll2_16
-			}
-			a.op("VLD1.P 32(%s), [V%d.H8, V%d.H8]", p, t[0], t[1])
-			k.neon(lo(t[2], t[0]))
-			k.neon(hi(t[3], t[0]))
-			k.neon(lo(t[0], t[1]))
-			k.neon(hi(t[1], t[1]))
-			cols = [4]int{t[2], t[3], t[0], t[1]}
-		case tensor.Q8_0:
-			a.op("VLD1.P 16(%s), [V%d.B16]", p, t[0])
-			k.neon(sxtl8h(t[1], t[0]))
-			k.neon(sxtl2_8h(t[0], t[0]))
-			k.neon(sxtl4s(t[2], t[1]))
-			k.neon(sxtl2_4s(t[1], t[1]))
-			k.neon(sxtl4s(t[3], t[0]))
-			k.neon(sxtl2_4s(t[0], t[0]))
-			cols = [4]int{t[2], t[1], t[3], t[0]}
-		case tensor.Q4_0:
-			// 8 bytes: columns (c, c+1) of the 4 lanes, then (c+2, c+3).
-			a.op("FMOVD.P 8(%s), F%d", p, t[0])
-			k.neon(uxtl8h(t[0], t[0]))
-			k.neon(uxtl4s(t[1], t[0]))
-			k.neon(uxtl2_4s(t[0], t[0]))
-			k.neon(and16b(t[2], t[1], neonMask))
-			k.neon(ushr4s4(t[1], t[1]))
-			k.neon(and16b(t[3], t[0], neonMask))
-			k.neon(ushr4s4(t[0], t[0]))
-			cols = [4]int{t[2], t[1], t[3], t[0]}
-			for _, c := range cols {
-				k.neon(sub4s(c, c, neonEight))
-			}
-		}
+		cols := k.decodeQuad(neonWPtr[u], k.temps())
 		if m.DType.Quantized() {
 			for _, c := range cols {
 				k.neon(scvtf4s(c, c))
@@ -276,4 +235,53 @@ func (k *arm64Kernel) single(nu int) {
 		k.neon(fmulElem4s(t, t, x, 0))
 		k.neon(fadd4s(u, u, t))
 	}
+}
+
+// decodeQuad loads the next four columns of one group's weights from
+// pointer p (post-incremented) and decodes them into scratch set t: the
+// registers returned hold columns c..c+3 as float32 (quantized: the codes,
+// converted and scaled by the caller).
+func (k *arm64Kernel) decodeQuad(p string, t [4]int) [4]int {
+	a, m := &k.a, k.m
+	var cols [4]int
+	switch m.DType {
+	case tensor.F32:
+		a.op("VLD1.P 64(%s), [V%d.S4, V%d.S4, V%d.S4, V%d.S4]", p, t[0], t[1], t[2], t[3])
+		cols = t
+	case tensor.F16, tensor.BF16:
+		lo, hi := fcvtl4s, fcvtl2_4s
+		if m.DType == tensor.BF16 {
+			lo, hi = shll16, shll2_16
+		}
+		a.op("VLD1.P 32(%s), [V%d.H8, V%d.H8]", p, t[0], t[1])
+		k.neon(lo(t[2], t[0]))
+		k.neon(hi(t[3], t[0]))
+		k.neon(lo(t[0], t[1]))
+		k.neon(hi(t[1], t[1]))
+		cols = [4]int{t[2], t[3], t[0], t[1]}
+	case tensor.Q8_0:
+		a.op("VLD1.P 16(%s), [V%d.B16]", p, t[0])
+		k.neon(sxtl8h(t[1], t[0]))
+		k.neon(sxtl2_8h(t[0], t[0]))
+		k.neon(sxtl4s(t[2], t[1]))
+		k.neon(sxtl2_4s(t[1], t[1]))
+		k.neon(sxtl4s(t[3], t[0]))
+		k.neon(sxtl2_4s(t[0], t[0]))
+		cols = [4]int{t[2], t[1], t[3], t[0]}
+	case tensor.Q4_0:
+		// 8 bytes: columns (c, c+1) of the 4 lanes, then (c+2, c+3).
+		a.op("FMOVD.P 8(%s), F%d", p, t[0])
+		k.neon(uxtl8h(t[0], t[0]))
+		k.neon(uxtl4s(t[1], t[0]))
+		k.neon(uxtl2_4s(t[0], t[0]))
+		k.neon(and16b(t[2], t[1], neonMask))
+		k.neon(ushr4s4(t[1], t[1]))
+		k.neon(and16b(t[3], t[0], neonMask))
+		k.neon(ushr4s4(t[0], t[0]))
+		cols = [4]int{t[2], t[1], t[3], t[0]}
+		for _, c := range cols {
+			k.neon(sub4s(c, c, neonEight))
+		}
+	}
+	return cols
 }

@@ -19,14 +19,15 @@ const MatMulRows = 4
 // It computes, for r = 0..rows-1, groups g0..g1-1 of out[r*stride:] =
 // W x[r*stride:], each row bit for bit what NAME computes for it (the same
 // sequential float32 sum per output, separate multiply and add). The
-// amd64 kernels run MatMulRows rows per pass over the weights; other
-// architectures (and the rows left over) call NAME per row. Output rows
+// amd64 and NEON kernels run MatMulRows rows per pass over the weights;
+// other architectures (and the rows left over) call NAME per row. Output rows
 // must not overlap input rows.
 func (m MatVec) RowsName() string { return m.Name() + "_rows" }
 
 // matmulFiles returns the several-rows kernels' files: matmul_gen.go
 // (the table), matmul_amd64_gen.go and .s (assembly for the amd64 ISAs),
-// matmul_other_gen.go (every other GOARCH: NAME per row). They call only
+// matmul_arm64_gen.go and .s (NEON), matmul_other_gen.go (every other
+// GOARCH: NAME per row). They call only
 // NAME, so a package whose matvec files come from another generator (the
 // llvm backend replaces matvec_*) keeps them.
 func matmulFiles(pkg string, ks []MatVec) []struct {
@@ -37,9 +38,12 @@ func matmulFiles(pkg string, ks []MatVec) []struct {
 		name, src string
 		gofmt     bool
 	}
-	files := []f{{"matmul_gen.go", matmulTableGo(pkg, ks), true}, {"matmul_amd64_gen.go", matmulArchGo(pkg, "amd64", ks), true}}
-	if s := matmulAsm(ks); s != "" {
-		files = append(files, f{"matmul_amd64_gen.s", s, false})
+	files := []f{{"matmul_gen.go", matmulTableGo(pkg, ks), true}}
+	for _, arch := range []string{"amd64", "arm64"} {
+		files = append(files, f{"matmul_" + arch + "_gen.go", matmulArchGo(pkg, arch, ks), true})
+		if s := matmulAsm(arch, ks); s != "" {
+			files = append(files, f{"matmul_" + arch + "_gen.s", s, false})
+		}
 	}
 	return append(files, f{"matmul_other_gen.go", matmulArchGo(pkg, "", ks), true})
 }
@@ -60,14 +64,14 @@ func matmulTableGo(pkg string, ks []MatVec) string {
 
 // matmulAsmHere reports whether m's several-rows form has assembly for
 // arch.
-func matmulAsmHere(m MatVec, arch string) bool { return arch == "amd64" && m.ISA.GOARCH() == "amd64" }
+func matmulAsmHere(m MatVec, arch string) bool { return arch != "" && m.ISA.GOARCH() == arch }
 
 // matmulArchGo is matmul_<arch>_gen.go (arch "" for every GOARCH but
-// amd64).
+// amd64 and arm64).
 func matmulArchGo(pkg, arch string, ks []MatVec) string {
 	var b strings.Builder
 	if arch == "" {
-		b.WriteString("//go:build !amd64\n\n")
+		b.WriteString("//go:build !amd64 && !arm64\n\n")
 	} else {
 		fmt.Fprintf(&b, "//go:build %s\n\n", arch)
 	}
@@ -104,22 +108,26 @@ func matmulArchGo(pkg, arch string, ks []MatVec) string {
 	return b.String()
 }
 
-// matmulAsm is matmul_amd64_gen.s, or "" when no kernel is for amd64.
-func matmulAsm(ks []MatVec) string {
+// matmulAsm is matmul_<arch>_gen.s, or "" when no kernel is for arch.
+func matmulAsm(arch string, ks []MatVec) string {
 	var b strings.Builder
 	n := 0
 	for _, m := range ks {
-		if !matmulAsmHere(m, "amd64") {
+		if !matmulAsmHere(m, arch) {
 			continue
 		}
 		if n == 0 {
-			b.WriteString("//go:build amd64\n\n")
+			fmt.Fprintf(&b, "//go:build %s\n\n", arch)
 			b.WriteString(header)
 			b.WriteString("#include \"textflag.h\"\n")
 		}
 		n++
 		b.WriteString("\n")
-		b.WriteString(emitMatMulAMD64(m))
+		if arch == "arm64" {
+			b.WriteString(emitMatMulARM64(m))
+		} else {
+			b.WriteString(emitMatMulAMD64(m))
+		}
 	}
 	return b.String()
 }

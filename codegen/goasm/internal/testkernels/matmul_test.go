@@ -10,7 +10,8 @@ import (
 )
 
 // TestMatMulBitIdentical runs every kernel's several-rows form (NAME_rows:
-// assembly for the amd64 ISAs where this CPU has them, NAME per row
+// assembly for the amd64 ISAs where this CPU has them and for NEON on
+// arm64, NAME per row
 // elsewhere) on random rows at odd strides and row counts, over all groups
 // and random group ranges, against NAME on each row, bit for bit; rows
 // outside the count and padding between rows stay untouched.

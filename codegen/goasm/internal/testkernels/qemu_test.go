@@ -32,7 +32,7 @@ func TestNEONUnderQEMU(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go test -c for arm64: %v\n%s", err, out)
 	}
-	run := exec.Command(qemu, bin, "-test.run", "^(TestMatVec|TestExp|TestAttention)", "-test.v")
+	run := exec.Command(qemu, bin, "-test.run", "^(TestMatVec|TestMatMul|TestExp|TestAttention)", "-test.v")
 	out, err := run.CombinedOutput()
 	if err != nil {
 		t.Fatalf("arm64 kernel tests under %s: %v\n%s", filepath.Base(qemu), err, out)
