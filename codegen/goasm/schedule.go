@@ -805,7 +805,7 @@ func (g *schedGen) modelSource(pkg string) string {
 		p("\tup []float32 // matmul_gate_up's up projection\n")
 	}
 	p("\tscores []float32\n")
-	p("\tchunk []float32 // prefill's row blocks, allocated by the first Prefill\n")
+	p("\tchunk []float32 // prefill's row blocks\n")
 	for i, r := range g.ropes {
 		p("\tcos%d, sin%d []float32 // head_dim %d, theta %s\n", i, i, r.headDim, strconv.FormatFloat(float64(math.Float32frombits(r.theta)), 'g', -1, 32))
 		p("\trcos%d, rsin%d []float32 // the same per prefill row\n", i, i)
@@ -847,6 +847,15 @@ func (g *schedGen) modelSource(pkg string) string {
 		}
 		p("\tm.%s = make([]float32, %d)\n", g.stateField[s.Name], n)
 	}
+	p("\tm.chunk = make([]float32, chunkRows*rowFloats)\n")
+	for i, r := range g.ropes {
+		p("\tm.rcos%d, m.rsin%d = make([]float32, chunkRows*%d), make([]float32, chunkRows*%d)\n", i, i, r.headDim/2, r.headDim/2)
+	}
+	touch := "m.arena, m.chunk, m.scores"
+	for _, st := range g.states {
+		touch += ", m." + g.stateField[st.Name]
+	}
+	p("\tprefault(%s)\n", touch)
 	p("\tvar err error\n")
 	for _, w := range g.weights {
 		switch w.kind {
@@ -904,7 +913,7 @@ func (g *schedGen) prefillSource(p func(string, ...any)) {
 // are its matvec's, bit for bit), the other ops run row by row, and
 // attention is causal, so the logits after the last token are the
 // module's prefill's, bit for bit. The slice is overwritten by the next
-// call. The first call allocates the chunk; later ones allocate nothing.
+// call. It allocates nothing: the chunk is allocated with the model.
 func (m *Model) Prefill(tokens []int, pos int) ([]float32, error) {
 	if len(tokens) == 0 {
 		return nil, omexerr.Inputf("input.empty_prompt", "prefill needs at least one token")
@@ -923,13 +932,6 @@ func (m *Model) Prefill(tokens []int, pos int) ([]float32, error) {
 	if len(tokens) == 1 {
 		return m.Decode(tokens[0], pos)
 	}
-	if m.chunk == nil {
-		m.chunk = make([]float32, chunkRows*rowFloats)
-`)
-	for i, r := range g.ropes {
-		p("\t\tm.rcos%d, m.rsin%d = make([]float32, chunkRows*%d), make([]float32, chunkRows*%d)\n", i, i, r.headDim/2, r.headDim/2)
-	}
-	p(`	}
 	for start := 0; start < len(tokens); start += chunkRows {
 		end := min(start+chunkRows, len(tokens))
 		if err := m.prefillRows(tokens[start:end], pos+start, end == len(tokens)); err != nil {

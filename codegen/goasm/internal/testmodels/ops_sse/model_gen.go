@@ -36,7 +36,7 @@ type Model struct {
 	filled       int // positions of the cache written so far
 	pool         *mvPool
 	scores       []float32
-	chunk        []float32 // prefill's row blocks, allocated by the first Prefill
+	chunk        []float32 // prefill's row blocks
 	cos0, sin0   []float32 // head_dim 4, theta 500000
 	rcos0, rsin0 []float32 // the same per prefill row
 	s0           []float32 // @kc
@@ -65,6 +65,9 @@ func NewFromWeights(get func(name string) (*tensor.Tensor, error)) (*Model, erro
 	m.cos0, m.sin0 = make([]float32, 2), make([]float32, 2)
 	m.s0 = make([]float32, 384)
 	m.s1 = make([]float32, 384)
+	m.chunk = make([]float32, chunkRows*rowFloats)
+	m.rcos0, m.rsin0 = make([]float32, chunkRows*2), make([]float32, chunkRows*2)
+	prefault(m.arena, m.chunk, m.scores, m.s0, m.s1)
 	var err error
 	if m.w0, err = loadInterleaved(get, "emb", tensor.F32, 40, 32, 4, 10, 5120, 0, matvec_sse_f32_40x32, matvec_sse_f32_40x32_rows); err != nil {
 		return nil, err
@@ -104,7 +107,7 @@ func (m *Model) Reset() { m.filled = 0 }
 // are its matvec's, bit for bit), the other ops run row by row, and
 // attention is causal, so the logits after the last token are the
 // module's prefill's, bit for bit. The slice is overwritten by the next
-// call. The first call allocates the chunk; later ones allocate nothing.
+// call. It allocates nothing: the chunk is allocated with the model.
 func (m *Model) Prefill(tokens []int, pos int) ([]float32, error) {
 	if len(tokens) == 0 {
 		return nil, omexerr.Inputf("input.empty_prompt", "prefill needs at least one token")
@@ -122,10 +125,6 @@ func (m *Model) Prefill(tokens []int, pos int) ([]float32, error) {
 	}
 	if len(tokens) == 1 {
 		return m.Decode(tokens[0], pos)
-	}
-	if m.chunk == nil {
-		m.chunk = make([]float32, chunkRows*rowFloats)
-		m.rcos0, m.rsin0 = make([]float32, chunkRows*2), make([]float32, chunkRows*2)
 	}
 	for start := 0; start < len(tokens); start += chunkRows {
 		end := min(start+chunkRows, len(tokens))

@@ -38,7 +38,7 @@ type Model struct {
 	h            []float32 // rmsnorm prologue
 	up           []float32 // matmul_gate_up's up projection
 	scores       []float32
-	chunk        []float32 // prefill's row blocks, allocated by the first Prefill
+	chunk        []float32 // prefill's row blocks
 	cos0, sin0   []float32 // head_dim 8, theta 10000
 	rcos0, rsin0 []float32 // the same per prefill row
 	s0           []float32 // @kv.0.k
@@ -125,6 +125,9 @@ func NewFromWeights(get func(name string) (*tensor.Tensor, error)) (*Model, erro
 	m.s7 = make([]float32, 16384)
 	m.s8 = make([]float32, 16384)
 	m.s9 = make([]float32, 16384)
+	m.chunk = make([]float32, chunkRows*rowFloats)
+	m.rcos0, m.rsin0 = make([]float32, chunkRows*4), make([]float32, chunkRows*4)
+	prefault(m.arena, m.chunk, m.scores, m.s0, m.s1, m.s2, m.s3, m.s4, m.s5, m.s6, m.s7, m.s8, m.s9)
 	var err error
 	if m.w0, err = loadInterleaved(get, "token_embd.weight", tensor.Q8_0, 512, 64, 4, 128, 32768, 1024, matvec_sse_q8_0_512x64, matvec_sse_q8_0_512x64_rows); err != nil {
 		return nil, err
@@ -284,7 +287,7 @@ func (m *Model) Reset() { m.filled = 0 }
 // are its matvec's, bit for bit), the other ops run row by row, and
 // attention is causal, so the logits after the last token are the
 // module's prefill's, bit for bit. The slice is overwritten by the next
-// call. The first call allocates the chunk; later ones allocate nothing.
+// call. It allocates nothing: the chunk is allocated with the model.
 func (m *Model) Prefill(tokens []int, pos int) ([]float32, error) {
 	if len(tokens) == 0 {
 		return nil, omexerr.Inputf("input.empty_prompt", "prefill needs at least one token")
@@ -302,10 +305,6 @@ func (m *Model) Prefill(tokens []int, pos int) ([]float32, error) {
 	}
 	if len(tokens) == 1 {
 		return m.Decode(tokens[0], pos)
-	}
-	if m.chunk == nil {
-		m.chunk = make([]float32, chunkRows*rowFloats)
-		m.rcos0, m.rsin0 = make([]float32, chunkRows*4), make([]float32, chunkRows*4)
 	}
 	for start := 0; start < len(tokens); start += chunkRows {
 		end := min(start+chunkRows, len(tokens))

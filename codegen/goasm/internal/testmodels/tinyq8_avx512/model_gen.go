@@ -38,7 +38,7 @@ type Model struct {
 	h            []float32 // rmsnorm prologue
 	up           []float32 // matmul_gate_up's up projection
 	scores       []float32
-	chunk        []float32 // prefill's row blocks, allocated by the first Prefill
+	chunk        []float32 // prefill's row blocks
 	cos0, sin0   []float32 // head_dim 16, theta 10000
 	rcos0, rsin0 []float32 // the same per prefill row
 	s0           []float32 // @kv.0.k
@@ -86,6 +86,9 @@ func NewFromWeights(get func(name string) (*tensor.Tensor, error)) (*Model, erro
 	m.s1 = make([]float32, 32768)
 	m.s2 = make([]float32, 32768)
 	m.s3 = make([]float32, 32768)
+	m.chunk = make([]float32, chunkRows*rowFloats)
+	m.rcos0, m.rsin0 = make([]float32, chunkRows*8), make([]float32, chunkRows*8)
+	prefault(m.arena, m.chunk, m.scores, m.s0, m.s1, m.s2, m.s3)
 	var err error
 	if m.w0, err = loadInterleaved(get, "token_embd.weight", tensor.Q8_0, 2048, 128, 16, 128, 262144, 8192, matvec_avx512_q8_0_2048x128, matvec_avx512_q8_0_2048x128_rows); err != nil {
 		return nil, err
@@ -164,7 +167,7 @@ func (m *Model) Reset() { m.filled = 0 }
 // are its matvec's, bit for bit), the other ops run row by row, and
 // attention is causal, so the logits after the last token are the
 // module's prefill's, bit for bit. The slice is overwritten by the next
-// call. The first call allocates the chunk; later ones allocate nothing.
+// call. It allocates nothing: the chunk is allocated with the model.
 func (m *Model) Prefill(tokens []int, pos int) ([]float32, error) {
 	if len(tokens) == 0 {
 		return nil, omexerr.Inputf("input.empty_prompt", "prefill needs at least one token")
@@ -182,10 +185,6 @@ func (m *Model) Prefill(tokens []int, pos int) ([]float32, error) {
 	}
 	if len(tokens) == 1 {
 		return m.Decode(tokens[0], pos)
-	}
-	if m.chunk == nil {
-		m.chunk = make([]float32, chunkRows*rowFloats)
-		m.rcos0, m.rsin0 = make([]float32, chunkRows*8), make([]float32, chunkRows*8)
 	}
 	for start := 0; start < len(tokens); start += chunkRows {
 		end := min(start+chunkRows, len(tokens))
