@@ -122,6 +122,15 @@ func (g *schedGen) attnKernel(kcache string, hd, kvDim int) (Attn, bool, error) 
 	return a, true, nil
 }
 
+// scoresVar is the attention scores scratch: the Model's in Decode, the
+// running goroutine's (a parameter of prefill's row loops) in rows mode.
+func (g *schedGen) scoresVar() string {
+	if g.rowsMode {
+		return "scores"
+	}
+	return "m.scores"
+}
+
 // expAsm reports whether the ISA has exp kernels in assembly
 // (expkernels.go); without, the schedule calls runtime/kernels.
 func (g *schedGen) expAsm() bool { return expGroup(g.isa) > 0 }
@@ -187,6 +196,12 @@ type schedGen struct {
 	result     *ir.Value
 	body       strings.Builder // Decode's body
 	rowsBody   strings.Builder // prefillRows' body
+	// loop collects the open per-row loop's body in rows mode; heavy: it
+	// calls a kernel worth running rows in parallel; parts: the bodies of
+	// the loops made into rowsPart methods.
+	loop  strings.Builder
+	heavy bool
+	parts []string
 	// rowsMode: emitting prefillRows, where values live in one row block
 	// per prompt row (c[r*rowFloats:]), matrix products run over all rows
 	// at once and everything else in per-row loops; open: such a loop is
@@ -404,15 +419,24 @@ func (g *schedGen) val(v *ir.Value) string {
 // into the per-row loop, opened if need be, where a is the row's block.
 func (g *schedGen) line(format string, args ...any) {
 	if g.rowsMode && !g.open {
-		g.raw("for r := range n {")
-		g.raw("\ta := c[r*rowFloats : (r+1)*rowFloats]")
 		g.open = true
+		g.loop.Reset()
+		g.heavy = false
 	}
-	if g.open {
-		g.rowsBody.WriteByte('\t')
+	if !g.open {
+		g.raw(format, args...)
+		return
 	}
-	g.raw(format, args...)
+	text := fmt.Sprintf(format, args...)
+	for _, k := range rowParallelCalls {
+		g.heavy = g.heavy || strings.Contains(text, k)
+	}
+	g.loop.WriteString("\t\t" + text + "\n")
 }
+
+// rowParallelCalls mark a per-row loop whose rows are worth spreading
+// over the pool's workers (the others cost less than handing them out).
+var rowParallelCalls = []string{"attention_", "Attention", "siluMul_", "silu_", "kernels.SiLU", "kernels.RMSNorm", "softmax_", "kernels.Softmax"}
 
 // raw writes one line outside any per-row loop.
 func (g *schedGen) raw(format string, args ...any) {
@@ -425,12 +449,26 @@ func (g *schedGen) raw(format string, args ...any) {
 	b.WriteByte('\n')
 }
 
-// closeRows ends the open per-row loop, if any.
+// closeRows ends the open per-row loop, if any: a heavy one becomes a
+// rowsPart method that the pool runs over ranges of rows, any other an
+// inline loop.
 func (g *schedGen) closeRows() {
-	if g.open {
-		g.open = false
-		g.raw("}")
+	if !g.open {
+		return
 	}
+	g.open = false
+	body := g.loop.String()
+	if g.heavy && !strings.Contains(body, "return ") {
+		g.raw("m.pool.rows(m, %d, c, pos, n, scores)", len(g.parts))
+		g.parts = append(g.parts, body)
+		return
+	}
+	g.raw("for r := range n {")
+	g.raw("\ta := c[r*rowFloats : (r+1)*rowFloats]")
+	for _, l := range strings.Split(strings.TrimSuffix(body, "\n"), "\n") {
+		g.raw("%s", strings.TrimPrefix(l, "\t"))
+	}
+	g.raw("}")
 }
 
 // tail turns a row's slice "a[LO:HI]" into the slice of the chunk from
@@ -646,15 +684,25 @@ func (g *schedGen) emitInstr(in *ir.Instr, o operands) error {
 		} else if ok {
 			g.line("storeKeysT(m.%s, %s, pos, %d)", kc, g.val(k), a.CtxPad)
 			g.line("copy(m.%s[pos*%d:(pos+1)*%d], %s)", vc, kvDim, kvDim, g.val(v))
-			g.line("%s(%s, %s, m.%s, m.%s, %d, %d, pos+1, m.scores)", a.Name(), out, g.val(q), kc, vc, heads, kvHeads)
+			if g.rowsMode {
+				// Every row's keys and values are stored before any row
+				// attends, so rows can attend in parallel.
+				g.closeRows()
+				g.line("pos := pos + r")
+			}
+			g.line("%s(%s, %s, m.%s, m.%s, %d, %d, pos+1, %s)", a.Name(), out, g.val(q), kc, vc, heads, kvHeads, g.scoresVar())
 			return nil
 		}
 		g.line("copy(m.%s[pos*%d:(pos+1)*%d], %s)", kc, kvDim, kvDim, g.val(k))
 		g.line("copy(m.%s[pos*%d:(pos+1)*%d], %s)", vc, kvDim, kvDim, g.val(v))
+		if g.rowsMode {
+			g.closeRows() // as above: store every row first
+			g.line("pos := pos + r")
+		}
 		if g.expAsm() {
-			g.line("kernels.AttentionWith(softmax_%s, %s, %s, m.%s, m.%s, %d, %d, %d, pos+1, m.scores)", g.isa, out, g.val(q), kc, vc, heads, kvHeads, hd)
+			g.line("kernels.AttentionWith(softmax_%s, %s, %s, m.%s, m.%s, %d, %d, %d, pos+1, %s)", g.isa, out, g.val(q), kc, vc, heads, kvHeads, hd, g.scoresVar())
 		} else {
-			g.line("kernels.Attention(%s, %s, m.%s, m.%s, %d, %d, %d, pos+1, m.scores)", out, g.val(q), kc, vc, heads, kvHeads, hd)
+			g.line("kernels.Attention(%s, %s, m.%s, m.%s, %d, %d, %d, pos+1, %s)", out, g.val(q), kc, vc, heads, kvHeads, hd, g.scoresVar())
 		}
 	case ir.OpSoftmax:
 		g.line("copy(%s, %s)", out, g.val(x))
@@ -828,7 +876,7 @@ func (g *schedGen) modelSource(pkg string) string {
 	p("func %s(b *exe.Bundle) (generate.Model, error) { return NewFromWeights(b.Tensor) }\n\n", ModelFunc)
 	p("// NewFromWeights builds the model over weights read by name: matrices in\n// the kernels' layout where the module says so, already converted to the\n// declared types. Weight data is used in place.\n")
 	p("func NewFromWeights(get func(name string) (*tensor.Tensor, error)) (*Model, error) {\n")
-	p("\tm := &Model{arena: make([]float32, arenaFloats), logits: make([]float32, vocab), pool: newPool(), scores: make([]float32, %d)}\n", max(g.ctx, g.maxScores))
+	p("\tm := &Model{arena: make([]float32, arenaFloats), logits: make([]float32, vocab), pool: newPool(%d), scores: make([]float32, %d)}\n", max(g.ctx, g.maxScores), max(g.ctx, g.maxScores))
 	p("\t_ = upOff // the scratch offsets a model without scratch leaves unused\n")
 	if g.maxH > 0 {
 		p("\tm.h = make([]float32, %d)\n", g.maxH)
@@ -953,6 +1001,18 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		p("\t\tkernels.RopeTable(m.rcos%d[r*%d:(r+1)*%d], m.rsin%d[r*%d:(r+1)*%d], pos+r, %d, %s)\n", i, h, h, i, h, h, r.headDim, f32lit(math.Float32frombits(r.theta)))
 	}
 	p("\t}\n")
+	p("\tscores := m.scores\n\t_ = scores\n")
 	p("%s", strings.ReplaceAll(g.rowsBody.String(), "return nil, omexerr", "return omexerr"))
 	p("\tm.filled = pos + n\n\treturn nil\n}\n\n")
+	p("// runPart runs rows r0..r1-1 of prefillRows' per-row step part with\n// scores as the attention scratch (a rowParts for the pool).\n")
+	p("func (m *Model) runPart(part int, c []float32, pos, r0, r1 int, scores []float32) {\n\tswitch part {\n")
+	for i := range g.parts {
+		p("\tcase %d:\n\t\tm.rowsPart%d(c, pos, r0, r1, scores)\n", i, i)
+	}
+	p("\t}\n}\n\n")
+	for i, body := range g.parts {
+		p("// rowsPart%d is one per-row step of prefillRows, for rows r0..r1-1.\n", i)
+		p("func (m *Model) rowsPart%d(c []float32, pos, r0, r1 int, scores []float32) {\n", i)
+		p("\tfor r := r0; r < r1; r++ {\n\t\ta := c[r*rowFloats : (r+1)*rowFloats]\n%s\t}\n}\n\n", body)
+	}
 }

@@ -60,7 +60,7 @@ func New(b *exe.Bundle) (generate.Model, error) { return NewFromWeights(b.Tensor
 // the kernels' layout where the module says so, already converted to the
 // declared types. Weight data is used in place.
 func NewFromWeights(get func(name string) (*tensor.Tensor, error)) (*Model, error) {
-	m := &Model{arena: make([]float32, arenaFloats), logits: make([]float32, vocab), pool: newPool(), scores: make([]float32, 32)}
+	m := &Model{arena: make([]float32, arenaFloats), logits: make([]float32, vocab), pool: newPool(32), scores: make([]float32, 32)}
 	_ = upOff // the scratch offsets a model without scratch leaves unused
 	m.cos0, m.sin0 = make([]float32, 2), make([]float32, 2)
 	m.s0 = make([]float32, 512)
@@ -143,6 +143,8 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	for r := range n {
 		kernels.RopeTable(m.rcos0[r*2:(r+1)*2], m.rsin0[r*2:(r+1)*2], pos+r, 4, math.Float32frombits(0x48f42400) /* 500000 */)
 	}
+	scores := m.scores
+	_ = scores
 	// %x = embed %token, @emb : f32[1,32]
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
@@ -153,10 +155,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		m.w0.row(token, a[0:32])
 	}
 	// %h = rmsnorm %x, @norm {eps=1e-05} : f32[1,32]
-	for r := range n {
-		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.RMSNorm(a[32:64], a[0:32], m.w1, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
-	}
+	m.pool.rows(m, 0, c, pos, n, scores)
 	// %q = matmul %h, @wq, @bq : f32[1,32]
 	m.pool.matmul(&m.w2, c[64:], c[32:], n, rowFloats)
 	for r := range n {
@@ -185,16 +184,12 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		pos := pos + r
 		storeKeysT(m.s0, a[128:144], pos, 32)
 		copy(m.s1[pos*16:(pos+1)*16], a[112:128])
-		attention_neon_4x16_32(a[64:96], a[32:64], m.s0, m.s1, 8, 4, pos+1, m.scores)
 	}
+	m.pool.rows(m, 1, c, pos, n, scores)
 	// %o = matmul %a, @wo : f32[1,32]
 	m.pool.matmul(&m.w6, c[32:], c[64:], n, rowFloats)
 	// %s = silu %o : f32[1,32]
-	for r := range n {
-		a := c[r*rowFloats : (r+1)*rowFloats]
-		copy(a[64:96], a[32:64])
-		silu_neon(a[64:96])
-	}
+	m.pool.rows(m, 2, c, pos, n, scores)
 	// %g = gelu %x : f32[1,32]
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
@@ -225,11 +220,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	// %l = matmul %r, @emb : f32[1,40]
 	m.pool.matmul(&m.w0, c[0:], c[64:], n, rowFloats)
 	// %p = softmax %l : f32[1,40]
-	for r := range n {
-		a := c[r*rowFloats : (r+1)*rowFloats]
-		copy(a[48:88], a[0:40])
-		softmax_neon(a[48:88])
-	}
+	m.pool.rows(m, 3, c, pos, n, scores)
 	// %p2 = reshape %p {shape=[1,40]} : f32[1,40]
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
@@ -248,6 +239,56 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	}
 	m.filled = pos + n
 	return nil
+}
+
+// runPart runs rows r0..r1-1 of prefillRows' per-row step part with
+// scores as the attention scratch (a rowParts for the pool).
+func (m *Model) runPart(part int, c []float32, pos, r0, r1 int, scores []float32) {
+	switch part {
+	case 0:
+		m.rowsPart0(c, pos, r0, r1, scores)
+	case 1:
+		m.rowsPart1(c, pos, r0, r1, scores)
+	case 2:
+		m.rowsPart2(c, pos, r0, r1, scores)
+	case 3:
+		m.rowsPart3(c, pos, r0, r1, scores)
+	}
+}
+
+// rowsPart0 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart0(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[32:64], a[0:32], m.w1, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
+	}
+}
+
+// rowsPart1 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart1(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		pos := pos + r
+		attention_neon_4x16_32(a[64:96], a[32:64], m.s0, m.s1, 8, 4, pos+1, scores)
+	}
+}
+
+// rowsPart2 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart2(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		copy(a[64:96], a[32:64])
+		silu_neon(a[64:96])
+	}
+}
+
+// rowsPart3 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart3(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		copy(a[48:88], a[0:40])
+		softmax_neon(a[48:88])
+	}
 }
 
 // Decode runs one token at position pos (@decode) and returns its logits; the

@@ -110,7 +110,7 @@ func New(b *exe.Bundle) (generate.Model, error) { return NewFromWeights(b.Tensor
 // the kernels' layout where the module says so, already converted to the
 // declared types. Weight data is used in place.
 func NewFromWeights(get func(name string) (*tensor.Tensor, error)) (*Model, error) {
-	m := &Model{arena: make([]float32, arenaFloats), logits: make([]float32, vocab), pool: newPool(), scores: make([]float32, 512)}
+	m := &Model{arena: make([]float32, arenaFloats), logits: make([]float32, vocab), pool: newPool(512), scores: make([]float32, 512)}
 	_ = upOff // the scratch offsets a model without scratch leaves unused
 	m.h = make([]float32, 64)
 	m.up = make([]float32, 172)
@@ -323,6 +323,8 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	for r := range n {
 		kernels.RopeTable(m.rcos0[r*4:(r+1)*4], m.rsin0[r*4:(r+1)*4], pos+r, 8, math.Float32frombits(0x461c4000) /* 10000 */)
 	}
+	scores := m.scores
+	_ = scores
 	// %x = embed %token, @token_embd.weight : f32[1,64]
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
@@ -333,10 +335,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		m.w0.row(token, a[0:64])
 	}
 	// %q.0, %k.0, %v.0 = matmul_qkv %x, %pos, @blk.0.attn_norm.weight, @blk.0.attn_q.weight, @blk.0.attn_k.weight, @blk.0.attn_v.weight {eps=1e-05, head_dim=8, heads=8, kv_heads=4, layout="interleaved", theta=10000.0} : f32[1,64], f32[1,32], f32[1,32]
-	for r := range n {
-		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.RMSNorm(a[hOff:hOff+64], a[0:64], m.w1, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
-	}
+	m.pool.rows(m, 0, c, pos, n, scores)
 	m.pool.matmul(&m.w2, c[64:], c[hOff:], n, rowFloats)
 	m.pool.matmul(&m.w3, c[192:], c[hOff:], n, rowFloats)
 	m.pool.matmul(&m.w4, c[224:], c[hOff:], n, rowFloats)
@@ -351,8 +350,8 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		pos := pos + r
 		storeKeysT(m.s0, a[192:224], pos, 512)
 		copy(m.s1[pos*32:(pos+1)*32], a[224:256])
-		attention_neon_8x32_512(a[128:192], a[64:128], m.s0, m.s1, 8, 4, pos+1, m.scores)
 	}
+	m.pool.rows(m, 1, c, pos, n, scores)
 	// %h.0 = matmul_add %attn.0, %x, @blk.0.attn_output.weight : f32[1,64]
 	m.pool.matmul(&m.w5, c[192:], c[128:], n, rowFloats)
 	for r := range n {
@@ -360,16 +359,10 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		kernels.Add(a[192:256], a[0:64])
 	}
 	// %14 = matmul_gate_up %h.0, @blk.0.ffn_norm.weight, @blk.0.ffn_gate.weight, @blk.0.ffn_up.weight {eps=1e-05} : f32[1,172]
-	for r := range n {
-		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.RMSNorm(a[hOff:hOff+64], a[192:256], m.w6, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
-	}
+	m.pool.rows(m, 2, c, pos, n, scores)
 	m.pool.matmul(&m.w7, c[0:], c[hOff:], n, rowFloats)
 	m.pool.matmul(&m.w8, c[upOff:], c[hOff:], n, rowFloats)
-	for r := range n {
-		a := c[r*rowFloats : (r+1)*rowFloats]
-		siluMul_neon(a[0:172], a[upOff:upOff+172])
-	}
+	m.pool.rows(m, 3, c, pos, n, scores)
 	// %x.0 = matmul_add %14, %h.0, @blk.0.ffn_down.weight : f32[1,64]
 	m.pool.matmul(&m.w9, c[256:], c[0:], n, rowFloats)
 	for r := range n {
@@ -377,10 +370,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		kernels.Add(a[256:320], a[192:256])
 	}
 	// %q.1, %k.1, %v.1 = matmul_qkv %x.0, %pos, @blk.1.attn_norm.weight, @blk.1.attn_q.weight, @blk.1.attn_k.weight, @blk.1.attn_v.weight {eps=1e-05, head_dim=8, heads=8, kv_heads=4, layout="interleaved", theta=10000.0} : f32[1,64], f32[1,32], f32[1,32]
-	for r := range n {
-		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.RMSNorm(a[hOff:hOff+64], a[256:320], m.w10, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
-	}
+	m.pool.rows(m, 4, c, pos, n, scores)
 	m.pool.matmul(&m.w11, c[0:], c[hOff:], n, rowFloats)
 	m.pool.matmul(&m.w12, c[128:], c[hOff:], n, rowFloats)
 	m.pool.matmul(&m.w13, c[160:], c[hOff:], n, rowFloats)
@@ -395,8 +385,8 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		pos := pos + r
 		storeKeysT(m.s2, a[128:160], pos, 512)
 		copy(m.s3[pos*32:(pos+1)*32], a[160:192])
-		attention_neon_8x32_512(a[64:128], a[0:64], m.s2, m.s3, 8, 4, pos+1, m.scores)
 	}
+	m.pool.rows(m, 5, c, pos, n, scores)
 	// %h.1 = matmul_add %attn.1, %x.0, @blk.1.attn_output.weight : f32[1,64]
 	m.pool.matmul(&m.w14, c[176:], c[64:], n, rowFloats)
 	for r := range n {
@@ -404,16 +394,10 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		kernels.Add(a[176:240], a[256:320])
 	}
 	// %30 = matmul_gate_up %h.1, @blk.1.ffn_norm.weight, @blk.1.ffn_gate.weight, @blk.1.ffn_up.weight {eps=1e-05} : f32[1,172]
-	for r := range n {
-		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.RMSNorm(a[hOff:hOff+64], a[176:240], m.w15, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
-	}
+	m.pool.rows(m, 6, c, pos, n, scores)
 	m.pool.matmul(&m.w16, c[0:], c[hOff:], n, rowFloats)
 	m.pool.matmul(&m.w17, c[upOff:], c[hOff:], n, rowFloats)
-	for r := range n {
-		a := c[r*rowFloats : (r+1)*rowFloats]
-		siluMul_neon(a[0:172], a[upOff:upOff+172])
-	}
+	m.pool.rows(m, 7, c, pos, n, scores)
 	// %x.1 = matmul_add %30, %h.1, @blk.1.ffn_down.weight : f32[1,64]
 	m.pool.matmul(&m.w18, c[240:], c[0:], n, rowFloats)
 	for r := range n {
@@ -421,10 +405,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		kernels.Add(a[240:304], a[176:240])
 	}
 	// %q.2, %k.2, %v.2 = matmul_qkv %x.1, %pos, @blk.2.attn_norm.weight, @blk.2.attn_q.weight, @blk.2.attn_k.weight, @blk.2.attn_v.weight {eps=1e-05, head_dim=8, heads=8, kv_heads=4, layout="interleaved", theta=10000.0} : f32[1,64], f32[1,32], f32[1,32]
-	for r := range n {
-		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.RMSNorm(a[hOff:hOff+64], a[240:304], m.w19, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
-	}
+	m.pool.rows(m, 8, c, pos, n, scores)
 	m.pool.matmul(&m.w20, c[0:], c[hOff:], n, rowFloats)
 	m.pool.matmul(&m.w21, c[128:], c[hOff:], n, rowFloats)
 	m.pool.matmul(&m.w22, c[160:], c[hOff:], n, rowFloats)
@@ -439,8 +420,8 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		pos := pos + r
 		storeKeysT(m.s4, a[128:160], pos, 512)
 		copy(m.s5[pos*32:(pos+1)*32], a[160:192])
-		attention_neon_8x32_512(a[64:128], a[0:64], m.s4, m.s5, 8, 4, pos+1, m.scores)
 	}
+	m.pool.rows(m, 9, c, pos, n, scores)
 	// %h.2 = matmul_add %attn.2, %x.1, @blk.2.attn_output.weight : f32[1,64]
 	m.pool.matmul(&m.w23, c[176:], c[64:], n, rowFloats)
 	for r := range n {
@@ -448,16 +429,10 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		kernels.Add(a[176:240], a[240:304])
 	}
 	// %46 = matmul_gate_up %h.2, @blk.2.ffn_norm.weight, @blk.2.ffn_gate.weight, @blk.2.ffn_up.weight {eps=1e-05} : f32[1,172]
-	for r := range n {
-		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.RMSNorm(a[hOff:hOff+64], a[176:240], m.w24, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
-	}
+	m.pool.rows(m, 10, c, pos, n, scores)
 	m.pool.matmul(&m.w25, c[0:], c[hOff:], n, rowFloats)
 	m.pool.matmul(&m.w26, c[upOff:], c[hOff:], n, rowFloats)
-	for r := range n {
-		a := c[r*rowFloats : (r+1)*rowFloats]
-		siluMul_neon(a[0:172], a[upOff:upOff+172])
-	}
+	m.pool.rows(m, 11, c, pos, n, scores)
 	// %x.2 = matmul_add %46, %h.2, @blk.2.ffn_down.weight : f32[1,64]
 	m.pool.matmul(&m.w27, c[240:], c[0:], n, rowFloats)
 	for r := range n {
@@ -465,10 +440,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		kernels.Add(a[240:304], a[176:240])
 	}
 	// %q.3, %k.3, %v.3 = matmul_qkv %x.2, %pos, @blk.3.attn_norm.weight, @blk.3.attn_q.weight, @blk.3.attn_k.weight, @blk.3.attn_v.weight {eps=1e-05, head_dim=8, heads=8, kv_heads=4, layout="interleaved", theta=10000.0} : f32[1,64], f32[1,32], f32[1,32]
-	for r := range n {
-		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.RMSNorm(a[hOff:hOff+64], a[240:304], m.w28, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
-	}
+	m.pool.rows(m, 12, c, pos, n, scores)
 	m.pool.matmul(&m.w29, c[0:], c[hOff:], n, rowFloats)
 	m.pool.matmul(&m.w30, c[128:], c[hOff:], n, rowFloats)
 	m.pool.matmul(&m.w31, c[160:], c[hOff:], n, rowFloats)
@@ -483,8 +455,8 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		pos := pos + r
 		storeKeysT(m.s6, a[128:160], pos, 512)
 		copy(m.s7[pos*32:(pos+1)*32], a[160:192])
-		attention_neon_8x32_512(a[64:128], a[0:64], m.s6, m.s7, 8, 4, pos+1, m.scores)
 	}
+	m.pool.rows(m, 13, c, pos, n, scores)
 	// %h.3 = matmul_add %attn.3, %x.2, @blk.3.attn_output.weight : f32[1,64]
 	m.pool.matmul(&m.w32, c[176:], c[64:], n, rowFloats)
 	for r := range n {
@@ -492,16 +464,10 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		kernels.Add(a[176:240], a[240:304])
 	}
 	// %62 = matmul_gate_up %h.3, @blk.3.ffn_norm.weight, @blk.3.ffn_gate.weight, @blk.3.ffn_up.weight {eps=1e-05} : f32[1,172]
-	for r := range n {
-		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.RMSNorm(a[hOff:hOff+64], a[176:240], m.w33, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
-	}
+	m.pool.rows(m, 14, c, pos, n, scores)
 	m.pool.matmul(&m.w34, c[0:], c[hOff:], n, rowFloats)
 	m.pool.matmul(&m.w35, c[upOff:], c[hOff:], n, rowFloats)
-	for r := range n {
-		a := c[r*rowFloats : (r+1)*rowFloats]
-		siluMul_neon(a[0:172], a[upOff:upOff+172])
-	}
+	m.pool.rows(m, 15, c, pos, n, scores)
 	// %x.3 = matmul_add %62, %h.3, @blk.3.ffn_down.weight : f32[1,64]
 	m.pool.matmul(&m.w36, c[240:], c[0:], n, rowFloats)
 	for r := range n {
@@ -509,10 +475,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		kernels.Add(a[240:304], a[176:240])
 	}
 	// %q.4, %k.4, %v.4 = matmul_qkv %x.3, %pos, @blk.4.attn_norm.weight, @blk.4.attn_q.weight, @blk.4.attn_k.weight, @blk.4.attn_v.weight {eps=1e-05, head_dim=8, heads=8, kv_heads=4, layout="interleaved", theta=10000.0} : f32[1,64], f32[1,32], f32[1,32]
-	for r := range n {
-		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.RMSNorm(a[hOff:hOff+64], a[240:304], m.w37, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
-	}
+	m.pool.rows(m, 16, c, pos, n, scores)
 	m.pool.matmul(&m.w38, c[0:], c[hOff:], n, rowFloats)
 	m.pool.matmul(&m.w39, c[128:], c[hOff:], n, rowFloats)
 	m.pool.matmul(&m.w40, c[160:], c[hOff:], n, rowFloats)
@@ -527,8 +490,8 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		pos := pos + r
 		storeKeysT(m.s8, a[128:160], pos, 512)
 		copy(m.s9[pos*32:(pos+1)*32], a[160:192])
-		attention_neon_8x32_512(a[64:128], a[0:64], m.s8, m.s9, 8, 4, pos+1, m.scores)
 	}
+	m.pool.rows(m, 17, c, pos, n, scores)
 	// %h.4 = matmul_add %attn.4, %x.3, @blk.4.attn_output.weight : f32[1,64]
 	m.pool.matmul(&m.w41, c[176:], c[64:], n, rowFloats)
 	for r := range n {
@@ -536,16 +499,10 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		kernels.Add(a[176:240], a[240:304])
 	}
 	// %78 = matmul_gate_up %h.4, @blk.4.ffn_norm.weight, @blk.4.ffn_gate.weight, @blk.4.ffn_up.weight {eps=1e-05} : f32[1,172]
-	for r := range n {
-		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.RMSNorm(a[hOff:hOff+64], a[176:240], m.w42, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
-	}
+	m.pool.rows(m, 18, c, pos, n, scores)
 	m.pool.matmul(&m.w43, c[0:], c[hOff:], n, rowFloats)
 	m.pool.matmul(&m.w44, c[upOff:], c[hOff:], n, rowFloats)
-	for r := range n {
-		a := c[r*rowFloats : (r+1)*rowFloats]
-		siluMul_neon(a[0:172], a[upOff:upOff+172])
-	}
+	m.pool.rows(m, 19, c, pos, n, scores)
 	// %x.4 = matmul_add %78, %h.4, @blk.4.ffn_down.weight : f32[1,64]
 	m.pool.matmul(&m.w45, c[512:], c[0:], n, rowFloats)
 	for r := range n {
@@ -557,15 +514,234 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		c, n := c[(n-1)*rowFloats:], 1
 		_ = n
 		// %logits = rmsnorm_matmul %x.4, @output_norm.weight, @token_embd.weight {eps=1e-05} : f32[1,512]
-		for r := range n {
-			a := c[r*rowFloats : (r+1)*rowFloats]
-			kernels.RMSNorm(a[hOff:hOff+64], a[512:576], m.w46, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
-		}
+		m.pool.rows(m, 20, c, pos, n, scores)
 		m.pool.matmul(&m.w0, c[0:], c[hOff:], n, rowFloats)
 		copy(m.logits, c[0:512])
 	}
 	m.filled = pos + n
 	return nil
+}
+
+// runPart runs rows r0..r1-1 of prefillRows' per-row step part with
+// scores as the attention scratch (a rowParts for the pool).
+func (m *Model) runPart(part int, c []float32, pos, r0, r1 int, scores []float32) {
+	switch part {
+	case 0:
+		m.rowsPart0(c, pos, r0, r1, scores)
+	case 1:
+		m.rowsPart1(c, pos, r0, r1, scores)
+	case 2:
+		m.rowsPart2(c, pos, r0, r1, scores)
+	case 3:
+		m.rowsPart3(c, pos, r0, r1, scores)
+	case 4:
+		m.rowsPart4(c, pos, r0, r1, scores)
+	case 5:
+		m.rowsPart5(c, pos, r0, r1, scores)
+	case 6:
+		m.rowsPart6(c, pos, r0, r1, scores)
+	case 7:
+		m.rowsPart7(c, pos, r0, r1, scores)
+	case 8:
+		m.rowsPart8(c, pos, r0, r1, scores)
+	case 9:
+		m.rowsPart9(c, pos, r0, r1, scores)
+	case 10:
+		m.rowsPart10(c, pos, r0, r1, scores)
+	case 11:
+		m.rowsPart11(c, pos, r0, r1, scores)
+	case 12:
+		m.rowsPart12(c, pos, r0, r1, scores)
+	case 13:
+		m.rowsPart13(c, pos, r0, r1, scores)
+	case 14:
+		m.rowsPart14(c, pos, r0, r1, scores)
+	case 15:
+		m.rowsPart15(c, pos, r0, r1, scores)
+	case 16:
+		m.rowsPart16(c, pos, r0, r1, scores)
+	case 17:
+		m.rowsPart17(c, pos, r0, r1, scores)
+	case 18:
+		m.rowsPart18(c, pos, r0, r1, scores)
+	case 19:
+		m.rowsPart19(c, pos, r0, r1, scores)
+	case 20:
+		m.rowsPart20(c, pos, r0, r1, scores)
+	}
+}
+
+// rowsPart0 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart0(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+64], a[0:64], m.w1, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
+	}
+}
+
+// rowsPart1 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart1(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		pos := pos + r
+		attention_neon_8x32_512(a[128:192], a[64:128], m.s0, m.s1, 8, 4, pos+1, scores)
+	}
+}
+
+// rowsPart2 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart2(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+64], a[192:256], m.w6, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
+	}
+}
+
+// rowsPart3 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart3(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		siluMul_neon(a[0:172], a[upOff:upOff+172])
+	}
+}
+
+// rowsPart4 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart4(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+64], a[256:320], m.w10, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
+	}
+}
+
+// rowsPart5 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart5(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		pos := pos + r
+		attention_neon_8x32_512(a[64:128], a[0:64], m.s2, m.s3, 8, 4, pos+1, scores)
+	}
+}
+
+// rowsPart6 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart6(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+64], a[176:240], m.w15, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
+	}
+}
+
+// rowsPart7 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart7(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		siluMul_neon(a[0:172], a[upOff:upOff+172])
+	}
+}
+
+// rowsPart8 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart8(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+64], a[240:304], m.w19, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
+	}
+}
+
+// rowsPart9 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart9(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		pos := pos + r
+		attention_neon_8x32_512(a[64:128], a[0:64], m.s4, m.s5, 8, 4, pos+1, scores)
+	}
+}
+
+// rowsPart10 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart10(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+64], a[176:240], m.w24, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
+	}
+}
+
+// rowsPart11 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart11(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		siluMul_neon(a[0:172], a[upOff:upOff+172])
+	}
+}
+
+// rowsPart12 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart12(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+64], a[240:304], m.w28, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
+	}
+}
+
+// rowsPart13 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart13(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		pos := pos + r
+		attention_neon_8x32_512(a[64:128], a[0:64], m.s6, m.s7, 8, 4, pos+1, scores)
+	}
+}
+
+// rowsPart14 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart14(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+64], a[176:240], m.w33, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
+	}
+}
+
+// rowsPart15 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart15(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		siluMul_neon(a[0:172], a[upOff:upOff+172])
+	}
+}
+
+// rowsPart16 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart16(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+64], a[240:304], m.w37, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
+	}
+}
+
+// rowsPart17 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart17(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		pos := pos + r
+		attention_neon_8x32_512(a[64:128], a[0:64], m.s8, m.s9, 8, 4, pos+1, scores)
+	}
+}
+
+// rowsPart18 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart18(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+64], a[176:240], m.w42, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
+	}
+}
+
+// rowsPart19 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart19(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		siluMul_neon(a[0:172], a[upOff:upOff+172])
+	}
+}
+
+// rowsPart20 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart20(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+64], a[512:576], m.w46, math.Float32frombits(0x3727c5ac) /* 1e-05 */)
+	}
 }
 
 // Decode runs one token at position pos (@decode) and returns its logits; the

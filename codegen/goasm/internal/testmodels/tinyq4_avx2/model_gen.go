@@ -77,7 +77,7 @@ func New(b *exe.Bundle) (generate.Model, error) { return NewFromWeights(b.Tensor
 // the kernels' layout where the module says so, already converted to the
 // declared types. Weight data is used in place.
 func NewFromWeights(get func(name string) (*tensor.Tensor, error)) (*Model, error) {
-	m := &Model{arena: make([]float32, arenaFloats), logits: make([]float32, vocab), pool: newPool(), scores: make([]float32, 512)}
+	m := &Model{arena: make([]float32, arenaFloats), logits: make([]float32, vocab), pool: newPool(512), scores: make([]float32, 512)}
 	_ = upOff // the scratch offsets a model without scratch leaves unused
 	m.h = make([]float32, 128)
 	m.up = make([]float32, 384)
@@ -203,6 +203,8 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	for r := range n {
 		kernels.RopeTable(m.rcos0[r*8:(r+1)*8], m.rsin0[r*8:(r+1)*8], pos+r, 16, math.Float32frombits(0x461c4000) /* 10000 */)
 	}
+	scores := m.scores
+	_ = scores
 	// %x = embed %token, @token_embd.weight : f32[1,128]
 	for r := range n {
 		a := c[r*rowFloats : (r+1)*rowFloats]
@@ -213,10 +215,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		m.w0.row(token, a[0:128])
 	}
 	// %q.0, %k.0, %v.0 = matmul_qkv %x, %pos, @blk.0.attn_norm.weight, @blk.0.attn_q.weight, @blk.0.attn_k.weight, @blk.0.attn_v.weight {eps=1e-06, head_dim=16, heads=8, kv_heads=4, layout="interleaved", theta=10000.0} : f32[1,128], f32[1,64], f32[1,64]
-	for r := range n {
-		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.RMSNorm(a[hOff:hOff+128], a[0:128], m.w1, math.Float32frombits(0x358637bd) /* 1e-06 */)
-	}
+	m.pool.rows(m, 0, c, pos, n, scores)
 	m.pool.matmul(&m.w2, c[128:], c[hOff:], n, rowFloats)
 	m.pool.matmul(&m.w3, c[384:], c[hOff:], n, rowFloats)
 	m.pool.matmul(&m.w4, c[448:], c[hOff:], n, rowFloats)
@@ -231,8 +230,8 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		pos := pos + r
 		storeKeysT(m.s0, a[384:448], pos, 512)
 		copy(m.s1[pos*64:(pos+1)*64], a[448:512])
-		attention_avx2_16x64_512(a[256:384], a[128:256], m.s0, m.s1, 8, 4, pos+1, m.scores)
 	}
+	m.pool.rows(m, 1, c, pos, n, scores)
 	// %h.0 = matmul_add %attn.0, %x, @blk.0.attn_output.weight : f32[1,128]
 	m.pool.matmul(&m.w5, c[384:], c[256:], n, rowFloats)
 	for r := range n {
@@ -240,16 +239,10 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		kernels.Add(a[384:512], a[0:128])
 	}
 	// %14 = matmul_gate_up %h.0, @blk.0.ffn_norm.weight, @blk.0.ffn_gate.weight, @blk.0.ffn_up.weight {eps=1e-06} : f32[1,384]
-	for r := range n {
-		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.RMSNorm(a[hOff:hOff+128], a[384:512], m.w6, math.Float32frombits(0x358637bd) /* 1e-06 */)
-	}
+	m.pool.rows(m, 2, c, pos, n, scores)
 	m.pool.matmul(&m.w7, c[0:], c[hOff:], n, rowFloats)
 	m.pool.matmul(&m.w8, c[upOff:], c[hOff:], n, rowFloats)
-	for r := range n {
-		a := c[r*rowFloats : (r+1)*rowFloats]
-		siluMul_avx2(a[0:384], a[upOff:upOff+384])
-	}
+	m.pool.rows(m, 3, c, pos, n, scores)
 	// %x.0 = matmul_add %14, %h.0, @blk.0.ffn_down.weight : f32[1,128]
 	m.pool.matmul(&m.w9, c[512:], c[0:], n, rowFloats)
 	for r := range n {
@@ -257,10 +250,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		kernels.Add(a[512:640], a[384:512])
 	}
 	// %q.1, %k.1, %v.1 = matmul_qkv %x.0, %pos, @blk.1.attn_norm.weight, @blk.1.attn_q.weight, @blk.1.attn_k.weight, @blk.1.attn_v.weight {eps=1e-06, head_dim=16, heads=8, kv_heads=4, layout="interleaved", theta=10000.0} : f32[1,128], f32[1,64], f32[1,64]
-	for r := range n {
-		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.RMSNorm(a[hOff:hOff+128], a[512:640], m.w10, math.Float32frombits(0x358637bd) /* 1e-06 */)
-	}
+	m.pool.rows(m, 4, c, pos, n, scores)
 	m.pool.matmul(&m.w11, c[0:], c[hOff:], n, rowFloats)
 	m.pool.matmul(&m.w12, c[256:], c[hOff:], n, rowFloats)
 	m.pool.matmul(&m.w13, c[320:], c[hOff:], n, rowFloats)
@@ -275,8 +265,8 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		pos := pos + r
 		storeKeysT(m.s2, a[256:320], pos, 512)
 		copy(m.s3[pos*64:(pos+1)*64], a[320:384])
-		attention_avx2_16x64_512(a[128:256], a[0:128], m.s2, m.s3, 8, 4, pos+1, m.scores)
 	}
+	m.pool.rows(m, 5, c, pos, n, scores)
 	// %h.1 = matmul_add %attn.1, %x.0, @blk.1.attn_output.weight : f32[1,128]
 	m.pool.matmul(&m.w14, c[384:], c[128:], n, rowFloats)
 	for r := range n {
@@ -284,16 +274,10 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		kernels.Add(a[384:512], a[512:640])
 	}
 	// %30 = matmul_gate_up %h.1, @blk.1.ffn_norm.weight, @blk.1.ffn_gate.weight, @blk.1.ffn_up.weight {eps=1e-06} : f32[1,384]
-	for r := range n {
-		a := c[r*rowFloats : (r+1)*rowFloats]
-		kernels.RMSNorm(a[hOff:hOff+128], a[384:512], m.w15, math.Float32frombits(0x358637bd) /* 1e-06 */)
-	}
+	m.pool.rows(m, 6, c, pos, n, scores)
 	m.pool.matmul(&m.w16, c[0:], c[hOff:], n, rowFloats)
 	m.pool.matmul(&m.w17, c[upOff:], c[hOff:], n, rowFloats)
-	for r := range n {
-		a := c[r*rowFloats : (r+1)*rowFloats]
-		siluMul_avx2(a[0:384], a[upOff:upOff+384])
-	}
+	m.pool.rows(m, 7, c, pos, n, scores)
 	// %x.1 = matmul_add %30, %h.1, @blk.1.ffn_down.weight : f32[1,128]
 	m.pool.matmul(&m.w18, c[2048:], c[0:], n, rowFloats)
 	for r := range n {
@@ -305,15 +289,111 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 		c, n := c[(n-1)*rowFloats:], 1
 		_ = n
 		// %logits = rmsnorm_matmul %x.1, @output_norm.weight, @token_embd.weight {eps=1e-06} : f32[1,2048]
-		for r := range n {
-			a := c[r*rowFloats : (r+1)*rowFloats]
-			kernels.RMSNorm(a[hOff:hOff+128], a[2048:2176], m.w19, math.Float32frombits(0x358637bd) /* 1e-06 */)
-		}
+		m.pool.rows(m, 8, c, pos, n, scores)
 		m.pool.matmul(&m.w0, c[0:], c[hOff:], n, rowFloats)
 		copy(m.logits, c[0:2048])
 	}
 	m.filled = pos + n
 	return nil
+}
+
+// runPart runs rows r0..r1-1 of prefillRows' per-row step part with
+// scores as the attention scratch (a rowParts for the pool).
+func (m *Model) runPart(part int, c []float32, pos, r0, r1 int, scores []float32) {
+	switch part {
+	case 0:
+		m.rowsPart0(c, pos, r0, r1, scores)
+	case 1:
+		m.rowsPart1(c, pos, r0, r1, scores)
+	case 2:
+		m.rowsPart2(c, pos, r0, r1, scores)
+	case 3:
+		m.rowsPart3(c, pos, r0, r1, scores)
+	case 4:
+		m.rowsPart4(c, pos, r0, r1, scores)
+	case 5:
+		m.rowsPart5(c, pos, r0, r1, scores)
+	case 6:
+		m.rowsPart6(c, pos, r0, r1, scores)
+	case 7:
+		m.rowsPart7(c, pos, r0, r1, scores)
+	case 8:
+		m.rowsPart8(c, pos, r0, r1, scores)
+	}
+}
+
+// rowsPart0 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart0(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+128], a[0:128], m.w1, math.Float32frombits(0x358637bd) /* 1e-06 */)
+	}
+}
+
+// rowsPart1 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart1(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		pos := pos + r
+		attention_avx2_16x64_512(a[256:384], a[128:256], m.s0, m.s1, 8, 4, pos+1, scores)
+	}
+}
+
+// rowsPart2 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart2(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+128], a[384:512], m.w6, math.Float32frombits(0x358637bd) /* 1e-06 */)
+	}
+}
+
+// rowsPart3 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart3(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		siluMul_avx2(a[0:384], a[upOff:upOff+384])
+	}
+}
+
+// rowsPart4 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart4(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+128], a[512:640], m.w10, math.Float32frombits(0x358637bd) /* 1e-06 */)
+	}
+}
+
+// rowsPart5 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart5(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		pos := pos + r
+		attention_avx2_16x64_512(a[128:256], a[0:128], m.s2, m.s3, 8, 4, pos+1, scores)
+	}
+}
+
+// rowsPart6 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart6(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+128], a[384:512], m.w15, math.Float32frombits(0x358637bd) /* 1e-06 */)
+	}
+}
+
+// rowsPart7 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart7(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		siluMul_avx2(a[0:384], a[upOff:upOff+384])
+	}
+}
+
+// rowsPart8 is one per-row step of prefillRows, for rows r0..r1-1.
+func (m *Model) rowsPart8(c []float32, pos, r0, r1 int, scores []float32) {
+	for r := r0; r < r1; r++ {
+		a := c[r*rowFloats : (r+1)*rowFloats]
+		kernels.RMSNorm(a[hOff:hOff+128], a[2048:2176], m.w19, math.Float32frombits(0x358637bd) /* 1e-06 */)
+	}
 }
 
 // Decode runs one token at position pos (@decode) and returns its logits; the

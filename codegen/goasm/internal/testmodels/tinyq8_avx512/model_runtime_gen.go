@@ -105,17 +105,31 @@ func (w *mvWeight) row(r int, dst []float32) {
 // split across goroutines (runtime/kernels' threshold).
 const mvParallelWork = 1 << 16
 
+// rowParts is a model whose prompt rows can be computed in ranges: part
+// is one of its per-row steps, scores the running goroutine's attention
+// scratch.
+type rowParts interface {
+	runPart(part int, c []float32, pos, r0, r1 int, scores []float32)
+}
+
 // mvJob is one range of row groups of one product: a matvec, or with
-// rows > 0 that many input rows stride floats apart.
+// rows > 0 that many input rows stride floats apart; or, with parts set,
+// rows r0..r1-1 of a per-row step.
 type mvJob struct {
 	w            *mvWeight
 	out, x       []float32
 	g0, g1       int
 	rows, stride int
+	parts        rowParts
+	part, pos    int
 }
 
-// run computes the job.
-func (j *mvJob) run() {
+// run computes the job; scores is the running goroutine's scratch.
+func (j *mvJob) run(scores []float32) {
+	if j.parts != nil {
+		j.parts.runPart(j.part, j.x, j.pos, j.g0, j.g1, scores)
+		return
+	}
 	if j.rows > 0 {
 		j.w.rows(j.out, j.w.data, j.w.scales, j.x, j.rows, j.stride, j.g0, j.g1)
 	} else {
@@ -134,6 +148,7 @@ const mvSpin = 200 * time.Microsecond
 // when it sleeps.
 type mvWorker struct {
 	job      mvJob
+	scores   []float32
 	posted   atomic.Uint64
 	finished atomic.Uint64
 	sleeping atomic.Bool
@@ -148,10 +163,12 @@ type mvPool struct {
 	workers []*mvWorker
 }
 
-func newPool() *mvPool {
+// newPool starts the workers, each with attention scratch of scratch
+// floats.
+func newPool(scratch int) *mvPool {
 	p := &mvPool{}
 	for range runtime.GOMAXPROCS(0) - 1 {
-		w := &mvWorker{wake: make(chan struct{}, 1)}
+		w := &mvWorker{wake: make(chan struct{}, 1), scores: make([]float32, scratch)}
 		p.workers = append(p.workers, w)
 		go w.loop()
 	}
@@ -184,7 +201,7 @@ func (w *mvWorker) loop() {
 			}
 		}
 		done++
-		w.job.run()
+		w.job.run(w.scores)
 		w.finished.Store(done)
 	}
 }
@@ -223,7 +240,28 @@ func (p *mvPool) split(j mvJob) {
 		used++
 	}
 	j.g0, j.g1 = 0, chunk
-	j.run()
+	j.run(nil)
+	for _, w := range p.workers[:used] {
+		w.wait()
+	}
+}
+
+// rows runs per-row step part of m over rows 0..n-1 of chunk c, split
+// into ranges over the workers (rows are independent; each worker has
+// its own attention scratch, this goroutine uses m's).
+func (p *mvPool) rows(m rowParts, part int, c []float32, pos, n int, scores []float32) {
+	parts := min(len(p.workers)+1, n)
+	if parts <= 1 {
+		m.runPart(part, c, pos, 0, n, scores)
+		return
+	}
+	chunk := (n + parts - 1) / parts
+	used := 0
+	for r0 := chunk; r0 < n; r0 += chunk {
+		p.workers[used].post(mvJob{parts: m, part: part, x: c, pos: pos, g0: r0, g1: min(r0+chunk, n)})
+		used++
+	}
+	m.runPart(part, c, pos, 0, chunk, scores)
 	for _, w := range p.workers[:used] {
 		w.wait()
 	}
