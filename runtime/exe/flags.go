@@ -21,6 +21,7 @@ type options struct {
 	info    bool
 	help    bool
 	timings bool
+	threads int
 }
 
 // errUsage marks mistakes in how the program was called (unknown flags,
@@ -55,6 +56,8 @@ func newFlagSet(o *options) *flag.FlagSet {
 	})
 	fs.Var((*stopList)(&o.gen.Stop), "stop", "stop when this text is generated (repeatable)")
 	fs.BoolVar(&o.gen.NoEcho, "no-echo", false, "do not print the prompt before the generated text")
+	fs.IntVar(&o.threads, "t", 0, "threads for the matrix products and prompt rows (0: GOMAXPROCS, by default every CPU)")
+	fs.IntVar(&o.threads, "threads", 0, "same as -t")
 	fs.BoolVar(&o.timings, "timings", false, "after the text, print prompt and decode speed to stderr (one line, key=value)")
 	fs.BoolVar(&o.version, "version", false, "print what built this executable and exit")
 	fs.BoolVar(&o.info, "info", false, "print the model, plan and memory as JSON and exit")
@@ -92,6 +95,9 @@ func parseFlags(args []string) (*options, error) {
 	if !seeded {
 		o.gen.Sampling.Seed = uint64(time.Now().UnixNano())
 	}
+	if o.threads < 0 || o.threads > 4096 {
+		return nil, omexerr.Inputf("input.bad_flag", "--threads must be 0..4096, got %d", o.threads).WithFlag("--threads")
+	}
 	if o.gen.MaxTokens < 0 {
 		return nil, omexerr.Inputf("input.bad_flag", "-n must be >= 0, got %d", o.gen.MaxTokens).WithFlag("-n")
 	}
@@ -103,7 +109,7 @@ func writeUsage(w io.Writer, name string, f *Facts) {
 	fmt.Fprintf(w, `%s: generate text with %s (built by omexc for %s)
 
 Usage:
-  %s [-p PROMPT] [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p M] [--seed S] [--stop STR] [--no-echo] [--timings]
+  %s [-p PROMPT] [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p M] [--seed S] [--stop STR] [--no-echo] [-t N] [--timings]
   %s --version | --info | --help
 
 Text streams to stdout as it is produced, starting with the prompt. -n

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -89,6 +90,10 @@ func run(ctx context.Context, p *Program, args []string, stdout, stderr io.Write
 	defer b.Close()
 	if o.info {
 		return writeInfo(stdout, p.Name, &p.Facts, b)
+	}
+	if o.threads > 0 {
+		// Before the model is built: its worker pool is sized from it.
+		runtime.GOMAXPROCS(o.threads)
 	}
 	tok, err := tokenizer.New(b.Tokenizer())
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -137,6 +138,8 @@ func TestRunFlags(t *testing.T) {
 		{[]string{"extra"}, 2, "extra"},
 		{[]string{"-n", "-1"}, 11, "-n"},
 		{[]string{"--top-p", "3"}, 11, "top-p"},
+		{[]string{"-t", "-2"}, 11, "threads"},
+		{[]string{"--threads", "x"}, 2, "threads"},
 		{[]string{"-p", strings.Repeat("Once upon a time. ", 200)}, 11, "512"},
 	} {
 		_, stderr, code := runProgram(t, p, c.args...)
@@ -212,5 +215,21 @@ func TestRunTimings(t *testing.T) {
 		if v, err := strconv.ParseFloat(kv[k], 64); err != nil || v <= 0 {
 			t.Errorf("%s = %q, want a positive number", k, kv[k])
 		}
+	}
+}
+
+// TestRunThreads: -t sets GOMAXPROCS before the model is built (its pool
+// is sized from it) and changes no output.
+func TestRunThreads(t *testing.T) {
+	prev := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(prev)
+	p := program(t)
+	plain, _, _ := runProgram(t, p, "-p", "Once upon a time", "-n", "30", "--temp", "0")
+	out, stderr, code := runProgram(t, p, "-p", "Once upon a time", "-n", "30", "--temp", "0", "-t", "1")
+	if code != 0 || out != plain {
+		t.Fatalf("exit %d (%s); -t 1 changed the text:\n%q\n%q", code, stderr, out, plain)
+	}
+	if n := runtime.GOMAXPROCS(0); n != 1 {
+		t.Errorf("GOMAXPROCS after -t 1 is %d", n)
 	}
 }
