@@ -83,6 +83,7 @@ type amd64Kernel struct {
 	p    amd64Plan
 	tmp  int // next scratch register (index into p.temps)
 	xcur int // which of p.xb holds the current x[k]
+	rows int // several-rows kernels: input rows per pass
 }
 
 // kstep is how many columns one loop iteration covers for the unquantized

@@ -20,14 +20,34 @@ import (
 // bytes; in a group, R12 and R13 walk the weights and scales, R11 and AX
 // the columns of x rows 0 and 3 (rows 1 and 2 are R11 plus one or two
 // strides).
+//
+// AVX-512 also has an 8-row form (NAME_rows8_asm, 32 registers leave
+// room): accumulators 0..7, weights in 8 (and 9), scales in 10, scratch
+// from 11; x rows 4..7 are R11 plus 4 strides, AX plus 2, BX (R11 plus 6,
+// walked like R11 and AX) and AX plus 4. g0 and g1 are reloaded from the
+// frame for the tail, so BX is free inside the groups.
 const (
-	mmW     = 4
-	mmW2    = 5
+	mmW     = 4 // and 5: q4_0's second column
 	mmScale = 6
 )
 
-// planMatMul is the register plan of m's several-rows kernel.
-func planMatMul(m MatVec) amd64Plan {
+// rows8 is the register plan of the 8-row AVX-512 form: where the
+// weights (and q4_0's second column, w+1) and the scales go.
+var rows8 = struct{ w, scale int }{8, 10}
+
+// planMatMul is the register plan of m's several-rows kernel over rows
+// input rows (4, or 8 on AVX-512).
+func planMatMul(m MatVec, rows int) amd64Plan {
+	if rows == 8 {
+		p := amd64Plan{u: 1, temps: seq(11, 13)}
+		if m.DType.Quantized() {
+			p.scales = []int{rows8.scale}
+		}
+		if m.DType == tensor.Q4_0 {
+			p.consts = map[string]int{"mask": 28, "eight": 29}
+		}
+		return p
+	}
 	p := amd64Plan{u: 1, temps: seq(7, 5)}
 	if m.ISA != AVX2 && m.DType.Quantized() {
 		p.scales = []int{mmScale}
@@ -44,12 +64,16 @@ func planMatMul(m MatVec) amd64Plan {
 	return p
 }
 
-// emitMatMulAMD64 returns the assembly of m's several-rows kernel,
-// NAME_rows_asm(out, w, s, x *, stride, g0, g1 int).
-func emitMatMulAMD64(m MatVec) string {
-	k := &amd64Kernel{m: m, L: m.Lanes(), p: planMatMul(m)}
+// emitMatMulAMD64 returns the assembly of m's several-rows kernel over
+// rows input rows, NAME_rows_asm(out, w, s, x *, stride, g0, g1 int)
+// (4 rows) or NAME_rows8_asm (8, AVX-512).
+func emitMatMulAMD64(m MatVec, rows int) string {
+	k := &amd64Kernel{m: m, L: m.Lanes(), p: planMatMul(m, rows), rows: rows}
 	a := &k.a
 	name := m.RowsName()
+	if rows == 8 {
+		name += "8"
+	}
 	fmt.Fprintf(&a.b, "// func %s_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)\n", name)
 	fmt.Fprintf(&a.b, "TEXT ·%s_asm(SB), NOSPLIT, $64-56\n", name)
 	a.op("MOVQ out+0(FP), DI")
@@ -92,6 +116,8 @@ func emitMatMulAMD64(m MatVec) string {
 	a.op("DECQ R9")
 	a.op("JNZ groups")
 	a.label("tail")
+	a.op("MOVQ g0+40(FP), BX")
+	a.op("MOVQ g1+48(FP), CX")
 	if k.hasTail() {
 		a.comment("the last group holds %d real rows of %d; it runs when g0 <= %d < g1", m.N%k.L, k.L, full)
 		a.op("CMPQ BX, $%d", full)
@@ -118,11 +144,11 @@ func emitMatMulAMD64(m MatVec) string {
 	return a.b.String()
 }
 
-// mmBody emits one group for the MatMulRows rows; with partial only the
+// mmBody emits one group for the kernel's rows; with partial only the
 // group's real rows are stored.
 func (k *amd64Kernel) mmBody(lbl string, partial bool) {
 	a, m := &k.a, k.m
-	for r := range MatMulRows {
+	for r := range k.rows {
 		switch m.ISA {
 		case AVX512:
 			a.op("VPXORD Z%d, Z%d, Z%d", r, r, r)
@@ -136,9 +162,16 @@ func (k *amd64Kernel) mmBody(lbl string, partial bool) {
 	a.op("MOVQ DX, R11")
 	a.op("LEAQ (R11)(R14*2), AX")
 	a.op("ADDQ R14, AX")
+	if k.rows == 8 {
+		a.op("LEAQ (R11)(R14*4), BX")
+		a.op("LEAQ (BX)(R14*2), BX")
+	}
 	advanceX := func(bytes int) {
 		a.op("ADDQ $%d, R11", bytes)
 		a.op("ADDQ $%d, AX", bytes)
+		if k.rows == 8 {
+			a.op("ADDQ $%d, BX", bytes)
+		}
 	}
 	if m.DType.Quantized() {
 		a.op("MOVQ R8, R13")
@@ -183,8 +216,12 @@ func (k *amd64Kernel) mmBody(lbl string, partial bool) {
 	}
 	a.op("LEAQ (DI)(R14*2), AX")
 	a.op("ADDQ R14, AX")
-	for r := range MatMulRows {
-		dst := mmRowAddr("DI", "AX", r, 0)
+	if k.rows == 8 {
+		a.op("LEAQ (DI)(R14*4), BX")
+		a.op("LEAQ (BX)(R14*2), BX")
+	}
+	for r := range k.rows {
+		dst := mmRowAddr("DI", "AX", "BX", r, 0)
 		if !partial {
 			k.store(r, dst)
 			continue
@@ -199,8 +236,9 @@ func (k *amd64Kernel) mmBody(lbl string, partial bool) {
 }
 
 // mmRowAddr is the address of row r's element at byte offset off: rows
-// 0..2 from base (plus one or two strides in R14), row 3 from base3.
-func mmRowAddr(base, base3 string, r, off int) string {
+// 0..2 and 4 from base (plus 1, 2 or 4 strides in R14), rows 3, 5 and 7
+// from base3 (row 3: plus 0, 2, 4 strides), row 6 from base6.
+func mmRowAddr(base, base3, base6 string, r, off int) string {
 	switch r {
 	case 0:
 		return fmt.Sprintf("%d(%s)", off, base)
@@ -208,8 +246,16 @@ func mmRowAddr(base, base3 string, r, off int) string {
 		return fmt.Sprintf("%d(%s)(R14*1)", off, base)
 	case 2:
 		return fmt.Sprintf("%d(%s)(R14*2)", off, base)
+	case 3:
+		return fmt.Sprintf("%d(%s)", off, base3)
+	case 4:
+		return fmt.Sprintf("%d(%s)(R14*4)", off, base)
+	case 5:
+		return fmt.Sprintf("%d(%s)(R14*2)", off, base3)
+	case 6:
+		return fmt.Sprintf("%d(%s)", off, base6)
 	}
-	return fmt.Sprintf("%d(%s)", off, base3)
+	return fmt.Sprintf("%d(%s)(R14*4)", off, base3)
 }
 
 // mmDecode writes the group's weights at column c, as float32 times the
@@ -257,9 +303,9 @@ func (k *amd64Kernel) mmDecode(c int, w string) {
 // column pointers), the weight the multiply's first operand.
 func (k *amd64Kernel) mmRows(c int, w string) {
 	a := &k.a
-	for r := range MatMulRows {
+	for r := range k.rows {
 		acc := k.v(r)
-		xm := mmRowAddr("R11", "AX", r, 4*c)
+		xm := mmRowAddr("R11", "AX", "BX", r, 4*c)
 		if k.m.ISA == AVX512 {
 			// The broadcast of x[c] rides in the multiply (embedded
 			// broadcast): no separate load-and-broadcast instruction.
@@ -286,7 +332,7 @@ func (k *amd64Kernel) mmRows(c int, w string) {
 
 // mmColumn emits column c for every row (f32, f16, bf16, q8_0).
 func (k *amd64Kernel) mmColumn(c int) {
-	w := k.v(mmW)
+	w := k.v(k.wReg())
 	k.mmDecode(c, w)
 	k.mmRows(c, w)
 }
@@ -298,7 +344,7 @@ func (k *amd64Kernel) mmColumnPair(c int) {
 	a := &k.a
 	mask, eight := k.v(k.p.consts["mask"]), k.v(k.p.consts["eight"])
 	mem := fmt.Sprintf("%d(R12)", c/2*k.L)
-	lo, hi := k.v(mmW), k.v(mmW2)
+	lo, hi := k.v(k.wReg()), k.v(k.wReg()+1)
 	if k.avx() {
 		and := "VPAND"
 		if k.m.ISA == AVX512 {
@@ -330,4 +376,13 @@ func (k *amd64Kernel) mmColumnPair(c int) {
 	}
 	k.mmRows(c, lo)
 	k.mmRows(c+1, hi)
+}
+
+// wReg is the register of the decoded weights (wReg+1: q4_0's second
+// column).
+func (k *amd64Kernel) wReg() int {
+	if k.rows == 8 {
+		return rows8.w
+	}
+	return mmW
 }

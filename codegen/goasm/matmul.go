@@ -83,6 +83,10 @@ func matmulArchGo(pkg, arch string, ks []MatVec) string {
 		if asm {
 			fmt.Fprintf(&b, "// %s_asm computes %d rows of %s (x and out rows stride floats apart).\n//\n//go:noescape\n", rn, MatMulRows, name)
 			fmt.Fprintf(&b, "func %s_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)\n\n", rn)
+			if m.ISA == AVX512 {
+				fmt.Fprintf(&b, "// %s8_asm computes 8 rows.\n//\n//go:noescape\n", rn)
+				fmt.Fprintf(&b, "func %s8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)\n\n", rn)
+			}
 		}
 		fmt.Fprintf(&b, "// %s computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as %s does.\n", rn, name)
 		fmt.Fprintf(&b, "func %s(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {\n", rn)
@@ -98,6 +102,10 @@ func matmulArchGo(pkg, arch string, ks []MatVec) string {
 			if m.DType.Quantized() {
 				fmt.Fprintf(&b, "\t\t_ = s[g1*%d-1]\n", m.groupScales())
 				sp = "&s[0]"
+			}
+			if m.ISA == AVX512 {
+				fmt.Fprintf(&b, "\t\tfor ; r+8 <= q; r += 8 {\n")
+				fmt.Fprintf(&b, "\t\t\t%s8_asm(&out[r*stride], &w[0], %s, &x[r*stride], stride, g0, g1)\n\t\t}\n", rn, sp)
 			}
 			fmt.Fprintf(&b, "\t\tfor ; r < q; r += %d {\n", MatMulRows)
 			fmt.Fprintf(&b, "\t\t\t%s_asm(&out[r*stride], &w[0], %s, &x[r*stride], stride, g0, g1)\n\t\t}\n\t}\n", rn, sp)
@@ -123,10 +131,15 @@ func matmulAsm(arch string, ks []MatVec) string {
 		}
 		n++
 		b.WriteString("\n")
-		if arch == "arm64" {
+		switch {
+		case arch == "arm64":
 			b.WriteString(emitMatMulARM64(m))
-		} else {
-			b.WriteString(emitMatMulAMD64(m))
+		case m.ISA == AVX512:
+			b.WriteString(emitMatMulAMD64(m, 4))
+			b.WriteString("\n")
+			b.WriteString(emitMatMulAMD64(m, 8))
+		default:
+			b.WriteString(emitMatMulAMD64(m, 4))
 		}
 	}
 	return b.String()

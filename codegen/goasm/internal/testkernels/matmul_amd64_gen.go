@@ -1047,6 +1047,11 @@ func matvec_avx2_q8_0_7x32_rows(out []float32, w []byte, s []float32, x []float3
 //go:noescape
 func matvec_avx512_bf16_172x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_bf16_172x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_bf16_172x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_bf16_172x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_bf16_172x64 does.
 func matvec_avx512_bf16_172x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 11 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1060,6 +1065,9 @@ func matvec_avx512_bf16_172x64_rows(out []float32, w []byte, s []float32, x []fl
 		_ = out[(q-1)*stride+min(g1*16, 172)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_bf16_172x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_bf16_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1074,6 +1082,11 @@ func matvec_avx512_bf16_172x64_rows(out []float32, w []byte, s []float32, x []fl
 //go:noescape
 func matvec_avx512_bf16_1x5_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_bf16_1x5_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_bf16_1x5_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_bf16_1x5_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_bf16_1x5 does.
 func matvec_avx512_bf16_1x5_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 1 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1087,6 +1100,9 @@ func matvec_avx512_bf16_1x5_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*16, 1)-1]
 		_ = x[(q-1)*stride+4]
 		_ = w[g1*160-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_bf16_1x5_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_bf16_1x5_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1101,6 +1117,11 @@ func matvec_avx512_bf16_1x5_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_avx512_bf16_21x1_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_bf16_21x1_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_bf16_21x1_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_bf16_21x1_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_bf16_21x1 does.
 func matvec_avx512_bf16_21x1_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 2 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1114,6 +1135,9 @@ func matvec_avx512_bf16_21x1_rows(out []float32, w []byte, s []float32, x []floa
 		_ = out[(q-1)*stride+min(g1*16, 21)-1]
 		_ = x[(q-1)*stride+0]
 		_ = w[g1*32-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_bf16_21x1_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_bf16_21x1_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1128,6 +1152,11 @@ func matvec_avx512_bf16_21x1_rows(out []float32, w []byte, s []float32, x []floa
 //go:noescape
 func matvec_avx512_bf16_32x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_bf16_32x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_bf16_32x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_bf16_32x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_bf16_32x64 does.
 func matvec_avx512_bf16_32x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 2 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1141,6 +1170,9 @@ func matvec_avx512_bf16_32x64_rows(out []float32, w []byte, s []float32, x []flo
 		_ = out[(q-1)*stride+min(g1*16, 32)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_bf16_32x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_bf16_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1155,6 +1187,11 @@ func matvec_avx512_bf16_32x64_rows(out []float32, w []byte, s []float32, x []flo
 //go:noescape
 func matvec_avx512_bf16_33x96_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_bf16_33x96_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_bf16_33x96_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_bf16_33x96_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_bf16_33x96 does.
 func matvec_avx512_bf16_33x96_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 3 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1168,6 +1205,9 @@ func matvec_avx512_bf16_33x96_rows(out []float32, w []byte, s []float32, x []flo
 		_ = out[(q-1)*stride+min(g1*16, 33)-1]
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*3072-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_bf16_33x96_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_bf16_33x96_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1182,6 +1222,11 @@ func matvec_avx512_bf16_33x96_rows(out []float32, w []byte, s []float32, x []flo
 //go:noescape
 func matvec_avx512_bf16_64x172_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_bf16_64x172_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_bf16_64x172_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_bf16_64x172_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_bf16_64x172 does.
 func matvec_avx512_bf16_64x172_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 4 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1195,6 +1240,9 @@ func matvec_avx512_bf16_64x172_rows(out []float32, w []byte, s []float32, x []fl
 		_ = out[(q-1)*stride+min(g1*16, 64)-1]
 		_ = x[(q-1)*stride+171]
 		_ = w[g1*5504-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_bf16_64x172_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_bf16_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1209,6 +1257,11 @@ func matvec_avx512_bf16_64x172_rows(out []float32, w []byte, s []float32, x []fl
 //go:noescape
 func matvec_avx512_bf16_64x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_bf16_64x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_bf16_64x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_bf16_64x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_bf16_64x64 does.
 func matvec_avx512_bf16_64x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 4 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1222,6 +1275,9 @@ func matvec_avx512_bf16_64x64_rows(out []float32, w []byte, s []float32, x []flo
 		_ = out[(q-1)*stride+min(g1*16, 64)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_bf16_64x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_bf16_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1236,6 +1292,11 @@ func matvec_avx512_bf16_64x64_rows(out []float32, w []byte, s []float32, x []flo
 //go:noescape
 func matvec_avx512_bf16_7x32_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_bf16_7x32_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_bf16_7x32_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_bf16_7x32_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_bf16_7x32 does.
 func matvec_avx512_bf16_7x32_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 1 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1249,6 +1310,9 @@ func matvec_avx512_bf16_7x32_rows(out []float32, w []byte, s []float32, x []floa
 		_ = out[(q-1)*stride+min(g1*16, 7)-1]
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*1024-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_bf16_7x32_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_bf16_7x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1263,6 +1327,11 @@ func matvec_avx512_bf16_7x32_rows(out []float32, w []byte, s []float32, x []floa
 //go:noescape
 func matvec_avx512_f16_172x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_f16_172x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_f16_172x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_f16_172x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_f16_172x64 does.
 func matvec_avx512_f16_172x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 11 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1276,6 +1345,9 @@ func matvec_avx512_f16_172x64_rows(out []float32, w []byte, s []float32, x []flo
 		_ = out[(q-1)*stride+min(g1*16, 172)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_f16_172x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f16_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1290,6 +1362,11 @@ func matvec_avx512_f16_172x64_rows(out []float32, w []byte, s []float32, x []flo
 //go:noescape
 func matvec_avx512_f16_1x5_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_f16_1x5_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_f16_1x5_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_f16_1x5_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_f16_1x5 does.
 func matvec_avx512_f16_1x5_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 1 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1303,6 +1380,9 @@ func matvec_avx512_f16_1x5_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*16, 1)-1]
 		_ = x[(q-1)*stride+4]
 		_ = w[g1*160-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_f16_1x5_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f16_1x5_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1317,6 +1397,11 @@ func matvec_avx512_f16_1x5_rows(out []float32, w []byte, s []float32, x []float3
 //go:noescape
 func matvec_avx512_f16_21x1_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_f16_21x1_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_f16_21x1_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_f16_21x1_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_f16_21x1 does.
 func matvec_avx512_f16_21x1_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 2 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1330,6 +1415,9 @@ func matvec_avx512_f16_21x1_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*16, 21)-1]
 		_ = x[(q-1)*stride+0]
 		_ = w[g1*32-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_f16_21x1_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f16_21x1_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1344,6 +1432,11 @@ func matvec_avx512_f16_21x1_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_avx512_f16_32x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_f16_32x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_f16_32x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_f16_32x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_f16_32x64 does.
 func matvec_avx512_f16_32x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 2 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1357,6 +1450,9 @@ func matvec_avx512_f16_32x64_rows(out []float32, w []byte, s []float32, x []floa
 		_ = out[(q-1)*stride+min(g1*16, 32)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_f16_32x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f16_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1371,6 +1467,11 @@ func matvec_avx512_f16_32x64_rows(out []float32, w []byte, s []float32, x []floa
 //go:noescape
 func matvec_avx512_f16_33x96_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_f16_33x96_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_f16_33x96_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_f16_33x96_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_f16_33x96 does.
 func matvec_avx512_f16_33x96_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 3 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1384,6 +1485,9 @@ func matvec_avx512_f16_33x96_rows(out []float32, w []byte, s []float32, x []floa
 		_ = out[(q-1)*stride+min(g1*16, 33)-1]
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*3072-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_f16_33x96_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f16_33x96_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1398,6 +1502,11 @@ func matvec_avx512_f16_33x96_rows(out []float32, w []byte, s []float32, x []floa
 //go:noescape
 func matvec_avx512_f16_64x172_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_f16_64x172_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_f16_64x172_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_f16_64x172_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_f16_64x172 does.
 func matvec_avx512_f16_64x172_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 4 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1411,6 +1520,9 @@ func matvec_avx512_f16_64x172_rows(out []float32, w []byte, s []float32, x []flo
 		_ = out[(q-1)*stride+min(g1*16, 64)-1]
 		_ = x[(q-1)*stride+171]
 		_ = w[g1*5504-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_f16_64x172_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f16_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1425,6 +1537,11 @@ func matvec_avx512_f16_64x172_rows(out []float32, w []byte, s []float32, x []flo
 //go:noescape
 func matvec_avx512_f16_64x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_f16_64x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_f16_64x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_f16_64x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_f16_64x64 does.
 func matvec_avx512_f16_64x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 4 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1438,6 +1555,9 @@ func matvec_avx512_f16_64x64_rows(out []float32, w []byte, s []float32, x []floa
 		_ = out[(q-1)*stride+min(g1*16, 64)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_f16_64x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f16_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1452,6 +1572,11 @@ func matvec_avx512_f16_64x64_rows(out []float32, w []byte, s []float32, x []floa
 //go:noescape
 func matvec_avx512_f16_7x32_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_f16_7x32_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_f16_7x32_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_f16_7x32_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_f16_7x32 does.
 func matvec_avx512_f16_7x32_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 1 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1465,6 +1590,9 @@ func matvec_avx512_f16_7x32_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*16, 7)-1]
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*1024-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_f16_7x32_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f16_7x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1479,6 +1607,11 @@ func matvec_avx512_f16_7x32_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_avx512_f32_172x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_f32_172x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_f32_172x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_f32_172x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_f32_172x64 does.
 func matvec_avx512_f32_172x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 11 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1492,6 +1625,9 @@ func matvec_avx512_f32_172x64_rows(out []float32, w []byte, s []float32, x []flo
 		_ = out[(q-1)*stride+min(g1*16, 172)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*4096-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_f32_172x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f32_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1506,6 +1642,11 @@ func matvec_avx512_f32_172x64_rows(out []float32, w []byte, s []float32, x []flo
 //go:noescape
 func matvec_avx512_f32_1x5_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_f32_1x5_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_f32_1x5_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_f32_1x5_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_f32_1x5 does.
 func matvec_avx512_f32_1x5_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 1 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1519,6 +1660,9 @@ func matvec_avx512_f32_1x5_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*16, 1)-1]
 		_ = x[(q-1)*stride+4]
 		_ = w[g1*320-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_f32_1x5_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f32_1x5_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1533,6 +1677,11 @@ func matvec_avx512_f32_1x5_rows(out []float32, w []byte, s []float32, x []float3
 //go:noescape
 func matvec_avx512_f32_21x1_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_f32_21x1_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_f32_21x1_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_f32_21x1_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_f32_21x1 does.
 func matvec_avx512_f32_21x1_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 2 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1546,6 +1695,9 @@ func matvec_avx512_f32_21x1_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*16, 21)-1]
 		_ = x[(q-1)*stride+0]
 		_ = w[g1*64-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_f32_21x1_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f32_21x1_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1560,6 +1712,11 @@ func matvec_avx512_f32_21x1_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_avx512_f32_32x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_f32_32x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_f32_32x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_f32_32x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_f32_32x64 does.
 func matvec_avx512_f32_32x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 2 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1573,6 +1730,9 @@ func matvec_avx512_f32_32x64_rows(out []float32, w []byte, s []float32, x []floa
 		_ = out[(q-1)*stride+min(g1*16, 32)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*4096-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_f32_32x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f32_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1587,6 +1747,11 @@ func matvec_avx512_f32_32x64_rows(out []float32, w []byte, s []float32, x []floa
 //go:noescape
 func matvec_avx512_f32_33x96_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_f32_33x96_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_f32_33x96_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_f32_33x96_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_f32_33x96 does.
 func matvec_avx512_f32_33x96_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 3 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1600,6 +1765,9 @@ func matvec_avx512_f32_33x96_rows(out []float32, w []byte, s []float32, x []floa
 		_ = out[(q-1)*stride+min(g1*16, 33)-1]
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*6144-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_f32_33x96_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f32_33x96_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1614,6 +1782,11 @@ func matvec_avx512_f32_33x96_rows(out []float32, w []byte, s []float32, x []floa
 //go:noescape
 func matvec_avx512_f32_4096x4096_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_f32_4096x4096_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_f32_4096x4096_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_f32_4096x4096_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_f32_4096x4096 does.
 func matvec_avx512_f32_4096x4096_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 256 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1627,6 +1800,9 @@ func matvec_avx512_f32_4096x4096_rows(out []float32, w []byte, s []float32, x []
 		_ = out[(q-1)*stride+min(g1*16, 4096)-1]
 		_ = x[(q-1)*stride+4095]
 		_ = w[g1*262144-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_f32_4096x4096_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f32_4096x4096_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1641,6 +1817,11 @@ func matvec_avx512_f32_4096x4096_rows(out []float32, w []byte, s []float32, x []
 //go:noescape
 func matvec_avx512_f32_512x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_f32_512x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_f32_512x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_f32_512x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_f32_512x64 does.
 func matvec_avx512_f32_512x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 32 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1654,6 +1835,9 @@ func matvec_avx512_f32_512x64_rows(out []float32, w []byte, s []float32, x []flo
 		_ = out[(q-1)*stride+min(g1*16, 512)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*4096-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_f32_512x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f32_512x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1668,6 +1852,11 @@ func matvec_avx512_f32_512x64_rows(out []float32, w []byte, s []float32, x []flo
 //go:noescape
 func matvec_avx512_f32_64x172_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_f32_64x172_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_f32_64x172_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_f32_64x172_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_f32_64x172 does.
 func matvec_avx512_f32_64x172_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 4 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1681,6 +1870,9 @@ func matvec_avx512_f32_64x172_rows(out []float32, w []byte, s []float32, x []flo
 		_ = out[(q-1)*stride+min(g1*16, 64)-1]
 		_ = x[(q-1)*stride+171]
 		_ = w[g1*11008-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_f32_64x172_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f32_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1695,6 +1887,11 @@ func matvec_avx512_f32_64x172_rows(out []float32, w []byte, s []float32, x []flo
 //go:noescape
 func matvec_avx512_f32_64x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_f32_64x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_f32_64x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_f32_64x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_f32_64x64 does.
 func matvec_avx512_f32_64x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 4 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1708,6 +1905,9 @@ func matvec_avx512_f32_64x64_rows(out []float32, w []byte, s []float32, x []floa
 		_ = out[(q-1)*stride+min(g1*16, 64)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*4096-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_f32_64x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f32_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1722,6 +1922,11 @@ func matvec_avx512_f32_64x64_rows(out []float32, w []byte, s []float32, x []floa
 //go:noescape
 func matvec_avx512_f32_7x32_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx512_f32_7x32_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_f32_7x32_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx512_f32_7x32_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_f32_7x32 does.
 func matvec_avx512_f32_7x32_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 1 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1735,6 +1940,9 @@ func matvec_avx512_f32_7x32_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*16, 7)-1]
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*2048-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_f32_7x32_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f32_7x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -1748,6 +1956,11 @@ func matvec_avx512_f32_7x32_rows(out []float32, w []byte, s []float32, x []float
 //
 //go:noescape
 func matvec_avx512_q4_0_172x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx512_q4_0_172x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_q4_0_172x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx512_q4_0_172x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_q4_0_172x64 does.
 func matvec_avx512_q4_0_172x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -1763,6 +1976,9 @@ func matvec_avx512_q4_0_172x64_rows(out []float32, w []byte, s []float32, x []fl
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
 		_ = s[g1*32-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_q4_0_172x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q4_0_172x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -1776,6 +1992,11 @@ func matvec_avx512_q4_0_172x64_rows(out []float32, w []byte, s []float32, x []fl
 //
 //go:noescape
 func matvec_avx512_q4_0_32x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx512_q4_0_32x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_q4_0_32x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx512_q4_0_32x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_q4_0_32x64 does.
 func matvec_avx512_q4_0_32x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -1791,6 +2012,9 @@ func matvec_avx512_q4_0_32x64_rows(out []float32, w []byte, s []float32, x []flo
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
 		_ = s[g1*32-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_q4_0_32x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q4_0_32x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -1804,6 +2028,11 @@ func matvec_avx512_q4_0_32x64_rows(out []float32, w []byte, s []float32, x []flo
 //
 //go:noescape
 func matvec_avx512_q4_0_33x96_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx512_q4_0_33x96_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_q4_0_33x96_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx512_q4_0_33x96_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_q4_0_33x96 does.
 func matvec_avx512_q4_0_33x96_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -1819,6 +2048,9 @@ func matvec_avx512_q4_0_33x96_rows(out []float32, w []byte, s []float32, x []flo
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*768-1]
 		_ = s[g1*48-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_q4_0_33x96_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q4_0_33x96_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -1832,6 +2064,11 @@ func matvec_avx512_q4_0_33x96_rows(out []float32, w []byte, s []float32, x []flo
 //
 //go:noescape
 func matvec_avx512_q4_0_64x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx512_q4_0_64x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_q4_0_64x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx512_q4_0_64x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_q4_0_64x64 does.
 func matvec_avx512_q4_0_64x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -1847,6 +2084,9 @@ func matvec_avx512_q4_0_64x64_rows(out []float32, w []byte, s []float32, x []flo
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
 		_ = s[g1*32-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_q4_0_64x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q4_0_64x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -1860,6 +2100,11 @@ func matvec_avx512_q4_0_64x64_rows(out []float32, w []byte, s []float32, x []flo
 //
 //go:noescape
 func matvec_avx512_q4_0_7x32_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx512_q4_0_7x32_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_q4_0_7x32_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx512_q4_0_7x32_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_q4_0_7x32 does.
 func matvec_avx512_q4_0_7x32_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -1875,6 +2120,9 @@ func matvec_avx512_q4_0_7x32_rows(out []float32, w []byte, s []float32, x []floa
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*256-1]
 		_ = s[g1*16-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_q4_0_7x32_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q4_0_7x32_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -1888,6 +2136,11 @@ func matvec_avx512_q4_0_7x32_rows(out []float32, w []byte, s []float32, x []floa
 //
 //go:noescape
 func matvec_avx512_q8_0_172x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx512_q8_0_172x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_q8_0_172x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx512_q8_0_172x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_q8_0_172x64 does.
 func matvec_avx512_q8_0_172x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -1903,6 +2156,9 @@ func matvec_avx512_q8_0_172x64_rows(out []float32, w []byte, s []float32, x []fl
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
 		_ = s[g1*32-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_q8_0_172x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q8_0_172x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -1916,6 +2172,11 @@ func matvec_avx512_q8_0_172x64_rows(out []float32, w []byte, s []float32, x []fl
 //
 //go:noescape
 func matvec_avx512_q8_0_32x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx512_q8_0_32x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_q8_0_32x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx512_q8_0_32x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_q8_0_32x64 does.
 func matvec_avx512_q8_0_32x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -1931,6 +2192,9 @@ func matvec_avx512_q8_0_32x64_rows(out []float32, w []byte, s []float32, x []flo
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
 		_ = s[g1*32-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_q8_0_32x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q8_0_32x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -1944,6 +2208,11 @@ func matvec_avx512_q8_0_32x64_rows(out []float32, w []byte, s []float32, x []flo
 //
 //go:noescape
 func matvec_avx512_q8_0_33x96_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx512_q8_0_33x96_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_q8_0_33x96_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx512_q8_0_33x96_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_q8_0_33x96 does.
 func matvec_avx512_q8_0_33x96_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -1959,6 +2228,9 @@ func matvec_avx512_q8_0_33x96_rows(out []float32, w []byte, s []float32, x []flo
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*1536-1]
 		_ = s[g1*48-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_q8_0_33x96_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q8_0_33x96_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -1972,6 +2244,11 @@ func matvec_avx512_q8_0_33x96_rows(out []float32, w []byte, s []float32, x []flo
 //
 //go:noescape
 func matvec_avx512_q8_0_4096x4096_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx512_q8_0_4096x4096_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_q8_0_4096x4096_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx512_q8_0_4096x4096_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_q8_0_4096x4096 does.
 func matvec_avx512_q8_0_4096x4096_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -1987,6 +2264,9 @@ func matvec_avx512_q8_0_4096x4096_rows(out []float32, w []byte, s []float32, x [
 		_ = x[(q-1)*stride+4095]
 		_ = w[g1*65536-1]
 		_ = s[g1*2048-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_q8_0_4096x4096_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q8_0_4096x4096_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -2000,6 +2280,11 @@ func matvec_avx512_q8_0_4096x4096_rows(out []float32, w []byte, s []float32, x [
 //
 //go:noescape
 func matvec_avx512_q8_0_512x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx512_q8_0_512x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_q8_0_512x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx512_q8_0_512x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_q8_0_512x64 does.
 func matvec_avx512_q8_0_512x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -2015,6 +2300,9 @@ func matvec_avx512_q8_0_512x64_rows(out []float32, w []byte, s []float32, x []fl
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
 		_ = s[g1*32-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_q8_0_512x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q8_0_512x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -2028,6 +2316,11 @@ func matvec_avx512_q8_0_512x64_rows(out []float32, w []byte, s []float32, x []fl
 //
 //go:noescape
 func matvec_avx512_q8_0_64x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx512_q8_0_64x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_q8_0_64x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx512_q8_0_64x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_q8_0_64x64 does.
 func matvec_avx512_q8_0_64x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -2043,6 +2336,9 @@ func matvec_avx512_q8_0_64x64_rows(out []float32, w []byte, s []float32, x []flo
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
 		_ = s[g1*32-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_q8_0_64x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q8_0_64x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -2056,6 +2352,11 @@ func matvec_avx512_q8_0_64x64_rows(out []float32, w []byte, s []float32, x []flo
 //
 //go:noescape
 func matvec_avx512_q8_0_7x32_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx512_q8_0_7x32_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx512_q8_0_7x32_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx512_q8_0_7x32_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx512_q8_0_7x32 does.
 func matvec_avx512_q8_0_7x32_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -2071,6 +2372,9 @@ func matvec_avx512_q8_0_7x32_rows(out []float32, w []byte, s []float32, x []floa
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*512-1]
 		_ = s[g1*16-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx512_q8_0_7x32_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q8_0_7x32_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}

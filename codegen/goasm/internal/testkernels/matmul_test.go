@@ -34,7 +34,7 @@ func TestMatMulBitIdentical(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, rows := range []int{1, 3, 4, 5, 8, 9} {
+			for _, rows := range []int{1, 3, 4, 5, 8, 9, 12, 17} {
 				stride := c.n + c.k + rng.IntN(7) // out at 0, x at c.n: apart
 				buf := make([]float32, rows*stride+3)
 				for i := range buf {

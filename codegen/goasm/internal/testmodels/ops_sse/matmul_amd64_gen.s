@@ -148,6 +148,8 @@ gcols:
 	DECQ R9
 	JNZ groups
 tail:
+	MOVQ g0+40(FP), BX
+	MOVQ g1+48(FP), CX
 done:
 	RET
 
@@ -350,6 +352,8 @@ gcols:
 	DECQ R9
 	JNZ groups
 tail:
+	MOVQ g0+40(FP), BX
+	MOVQ g1+48(FP), CX
 done:
 	RET
 
@@ -489,6 +493,8 @@ gcols:
 	DECQ R9
 	JNZ groups
 tail:
+	MOVQ g0+40(FP), BX
+	MOVQ g1+48(FP), CX
 done:
 	RET
 
@@ -773,6 +779,8 @@ gsub:
 	DECQ R9
 	JNZ groups
 tail:
+	MOVQ g0+40(FP), BX
+	MOVQ g1+48(FP), CX
 done:
 	RET
 
@@ -1047,5 +1055,7 @@ gsub:
 	DECQ R9
 	JNZ groups
 tail:
+	MOVQ g0+40(FP), BX
+	MOVQ g1+48(FP), CX
 done:
 	RET

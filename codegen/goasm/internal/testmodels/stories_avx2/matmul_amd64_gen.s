@@ -108,6 +108,8 @@ gcols:
 	DECQ R9
 	JNZ groups
 tail:
+	MOVQ g0+40(FP), BX
+	MOVQ g1+48(FP), CX
 	// the last group holds 4 real rows of 8; it runs when g0 <= 21 < g1
 	CMPQ BX, $21
 	JGT done
@@ -335,6 +337,8 @@ gcols:
 	DECQ R9
 	JNZ groups
 tail:
+	MOVQ g0+40(FP), BX
+	MOVQ g1+48(FP), CX
 done:
 	VZEROUPPER
 	RET
@@ -443,6 +447,8 @@ gcols:
 	DECQ R9
 	JNZ groups
 tail:
+	MOVQ g0+40(FP), BX
+	MOVQ g1+48(FP), CX
 done:
 	VZEROUPPER
 	RET
@@ -551,6 +557,8 @@ gcols:
 	DECQ R9
 	JNZ groups
 tail:
+	MOVQ g0+40(FP), BX
+	MOVQ g1+48(FP), CX
 done:
 	VZEROUPPER
 	RET
@@ -659,6 +667,8 @@ gcols:
 	DECQ R9
 	JNZ groups
 tail:
+	MOVQ g0+40(FP), BX
+	MOVQ g1+48(FP), CX
 done:
 	VZEROUPPER
 	RET

@@ -140,6 +140,8 @@ gcols:
 	DECQ R9
 	JNZ groups
 tail:
+	MOVQ g0+40(FP), BX
+	MOVQ g1+48(FP), CX
 done:
 	RET
 
@@ -414,6 +416,8 @@ gsub:
 	DECQ R9
 	JNZ groups
 tail:
+	MOVQ g0+40(FP), BX
+	MOVQ g1+48(FP), CX
 done:
 	RET
 
@@ -688,6 +692,8 @@ gsub:
 	DECQ R9
 	JNZ groups
 tail:
+	MOVQ g0+40(FP), BX
+	MOVQ g1+48(FP), CX
 done:
 	RET
 
@@ -962,6 +968,8 @@ gsub:
 	DECQ R9
 	JNZ groups
 tail:
+	MOVQ g0+40(FP), BX
+	MOVQ g1+48(FP), CX
 done:
 	RET
 
@@ -1236,5 +1244,7 @@ gsub:
 	DECQ R9
 	JNZ groups
 tail:
+	MOVQ g0+40(FP), BX
+	MOVQ g1+48(FP), CX
 done:
 	RET

@@ -204,6 +204,8 @@ gsub:
 	DECQ R9
 	JNZ groups
 tail:
+	MOVQ g0+40(FP), BX
+	MOVQ g1+48(FP), CX
 done:
 	VZEROUPPER
 	RET
@@ -408,6 +410,8 @@ gsub:
 	DECQ R9
 	JNZ groups
 tail:
+	MOVQ g0+40(FP), BX
+	MOVQ g1+48(FP), CX
 done:
 	VZEROUPPER
 	RET
@@ -612,6 +616,8 @@ gsub:
 	DECQ R9
 	JNZ groups
 tail:
+	MOVQ g0+40(FP), BX
+	MOVQ g1+48(FP), CX
 done:
 	VZEROUPPER
 	RET
@@ -816,6 +822,8 @@ gsub:
 	DECQ R9
 	JNZ groups
 tail:
+	MOVQ g0+40(FP), BX
+	MOVQ g1+48(FP), CX
 done:
 	VZEROUPPER
 	RET
@@ -1002,6 +1010,8 @@ gsub:
 	DECQ R9
 	JNZ groups
 tail:
+	MOVQ g0+40(FP), BX
+	MOVQ g1+48(FP), CX
 done:
 	VZEROUPPER
 	RET
