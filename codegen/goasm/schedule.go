@@ -856,6 +856,7 @@ func (g *schedGen) modelSource(pkg string) string {
 	p("\tchunk []float32 // prefill's row blocks\n")
 	for i, r := range g.ropes {
 		p("\tcos%d, sin%d []float32 // head_dim %d, theta %s\n", i, i, r.headDim, strconv.FormatFloat(float64(math.Float32frombits(r.theta)), 'g', -1, 32))
+		p("\tfreq%d []float32 // its per-pair frequencies\n", i)
 		p("\trcos%d, rsin%d []float32 // the same per prefill row\n", i, i)
 	}
 	for _, s := range g.states {
@@ -886,6 +887,8 @@ func (g *schedGen) modelSource(pkg string) string {
 	}
 	for i, r := range g.ropes {
 		p("\tm.cos%d, m.sin%d = make([]float32, %d), make([]float32, %d)\n", i, i, r.headDim/2, r.headDim/2)
+		p("\tm.freq%d = make([]float32, %d)\n", i, r.headDim/2)
+		p("\tkernels.RopeFreqs(m.freq%d, %d, %s)\n", i, r.headDim, f32lit(math.Float32frombits(r.theta)))
 	}
 	for _, s := range g.states {
 		shape, _ := s.Type.ShapeIn(g.sizes)
@@ -926,8 +929,8 @@ func (g *schedGen) modelSource(pkg string) string {
 	p("\tif token < 0 {\n\t\treturn nil, omexerr.Inputf(\"input.token_out_of_vocab\", \"token id %%d is negative\", token)\n\t}\n")
 	p("\tif pos < 0 || pos >= ctxLen {\n\t\treturn nil, omexerr.Executionf(\"execution.context_full\", \"position %%d is outside the context window (0..%%d)\", pos, ctxLen-1)\n\t}\n")
 	p("\tif pos > m.filled {\n\t\treturn nil, omexerr.Executionf(\"execution.position_gap\", \"position %%d skips ahead of the cached context (%%d positions)\", pos, m.filled)\n\t}\n")
-	for i, r := range g.ropes {
-		p("\tkernels.RopeTable(m.cos%d, m.sin%d, pos, %d, %s)\n", i, i, r.headDim, f32lit(math.Float32frombits(r.theta)))
+	for i := range g.ropes {
+		p("\tkernels.RopeTableFrom(m.cos%d, m.sin%d, m.freq%d, pos)\n", i, i, i)
 	}
 	p("\ta := m.arena\n")
 	b.WriteString(g.body.String())
@@ -998,7 +1001,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 `)
 	for i, r := range g.ropes {
 		h := r.headDim / 2
-		p("\t\tkernels.RopeTable(m.rcos%d[r*%d:(r+1)*%d], m.rsin%d[r*%d:(r+1)*%d], pos+r, %d, %s)\n", i, h, h, i, h, h, r.headDim, f32lit(math.Float32frombits(r.theta)))
+		p("\t\tkernels.RopeTableFrom(m.rcos%d[r*%d:(r+1)*%d], m.rsin%d[r*%d:(r+1)*%d], m.freq%d, pos+r)\n", i, h, h, i, h, h, i)
 	}
 	p("\t}\n")
 	p("\tscores := m.scores\n\t_ = scores\n")

@@ -20,11 +20,38 @@ const (
 func RopeTable(cos, sin []float32, pos, headDim int, theta float32) {
 	sin = sin[:len(cos)]
 	for j := range cos {
-		e := float32(2*j) / float32(headDim)
-		freq := 1 / float32(math.Pow(float64(theta), float64(e)))
-		val := float32(pos) * freq
-		cos[j] = float32(math.Cos(float64(val)))
-		sin[j] = float32(math.Sin(float64(val)))
+		cos[j], sin[j] = ropeTurn(pos, ropeFreq(j, headDim, theta))
+	}
+}
+
+// ropeFreq is pair j's frequency, theta^(-2j/headDim) in llama2.c's
+// float32 steps.
+func ropeFreq(j, headDim int, theta float32) float32 {
+	e := float32(2*j) / float32(headDim)
+	return 1 / float32(math.Pow(float64(theta), float64(e)))
+}
+
+// ropeTurn is the cosine and sine of position pos turned at freq.
+func ropeTurn(pos int, freq float32) (float32, float32) {
+	val := float32(pos) * freq
+	return float32(math.Cos(float64(val))), float32(math.Sin(float64(val)))
+}
+
+// RopeFreqs fills freq (headDim/2 entries) with RopeTable's per-pair
+// frequencies, which do not depend on the position: code that builds a
+// table per token computes them once.
+func RopeFreqs(freq []float32, headDim int, theta float32) {
+	for j := range freq {
+		freq[j] = ropeFreq(j, headDim, theta)
+	}
+}
+
+// RopeTableFrom is RopeTable with the frequencies of RopeFreqs: the same
+// cos and sin, bit for bit, without a power per pair.
+func RopeTableFrom(cos, sin, freq []float32, pos int) {
+	sin, freq = sin[:len(cos)], freq[:len(cos)]
+	for j, f := range freq {
+		cos[j], sin[j] = ropeTurn(pos, f)
 	}
 }
 

@@ -58,3 +58,25 @@ func TestRopeLayouts(t *testing.T) {
 		t.Error("Rope accepted or applied an unknown layout")
 	}
 }
+
+// TestRopeTableFrom: the table from precomputed frequencies is RopeTable's,
+// bit for bit, at several head sizes, thetas and positions.
+func TestRopeTableFrom(t *testing.T) {
+	for _, hd := range []int{8, 16, 64, 128} {
+		for _, theta := range []float32{10000, 500000, 1e6} {
+			freq := make([]float32, hd/2)
+			RopeFreqs(freq, hd, theta)
+			for _, pos := range []int{0, 1, 7, 511, 4095, 131071} {
+				c1, s1 := make([]float32, hd/2), make([]float32, hd/2)
+				c2, s2 := make([]float32, hd/2), make([]float32, hd/2)
+				RopeTable(c1, s1, pos, hd, theta)
+				RopeTableFrom(c2, s2, freq, pos)
+				for j := range c1 {
+					if math.Float32bits(c1[j]) != math.Float32bits(c2[j]) || math.Float32bits(s1[j]) != math.Float32bits(s2[j]) {
+						t.Fatalf("hd %d theta %g pos %d pair %d: (%g, %g) vs (%g, %g)", hd, theta, pos, j, c2[j], s2[j], c1[j], s1[j])
+					}
+				}
+			}
+		}
+	}
+}

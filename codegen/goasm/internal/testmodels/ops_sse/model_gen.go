@@ -38,6 +38,7 @@ type Model struct {
 	scores       []float32
 	chunk        []float32 // prefill's row blocks
 	cos0, sin0   []float32 // head_dim 4, theta 500000
+	freq0        []float32 // its per-pair frequencies
 	rcos0, rsin0 []float32 // the same per prefill row
 	s0           []float32 // @kc
 	s1           []float32 // @vc
@@ -63,6 +64,8 @@ func NewFromWeights(get func(name string) (*tensor.Tensor, error)) (*Model, erro
 	m := &Model{arena: make([]float32, arenaFloats), logits: make([]float32, vocab), pool: newPool(24), scores: make([]float32, 24)}
 	_ = upOff // the scratch offsets a model without scratch leaves unused
 	m.cos0, m.sin0 = make([]float32, 2), make([]float32, 2)
+	m.freq0 = make([]float32, 2)
+	kernels.RopeFreqs(m.freq0, 4, math.Float32frombits(0x48f42400) /* 500000 */)
 	m.s0 = make([]float32, 384)
 	m.s1 = make([]float32, 384)
 	m.chunk = make([]float32, chunkRows*rowFloats)
@@ -141,7 +144,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	n := len(tokens)
 	c := m.chunk[:n*rowFloats]
 	for r := range n {
-		kernels.RopeTable(m.rcos0[r*2:(r+1)*2], m.rsin0[r*2:(r+1)*2], pos+r, 4, math.Float32frombits(0x48f42400) /* 500000 */)
+		kernels.RopeTableFrom(m.rcos0[r*2:(r+1)*2], m.rsin0[r*2:(r+1)*2], m.freq0, pos+r)
 	}
 	scores := m.scores
 	_ = scores
@@ -303,7 +306,7 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	if pos > m.filled {
 		return nil, omexerr.Executionf("execution.position_gap", "position %d skips ahead of the cached context (%d positions)", pos, m.filled)
 	}
-	kernels.RopeTable(m.cos0, m.sin0, pos, 4, math.Float32frombits(0x48f42400) /* 500000 */)
+	kernels.RopeTableFrom(m.cos0, m.sin0, m.freq0, pos)
 	a := m.arena
 	// %x = embed %token, @emb : f32[1,32]
 	if token >= 40 {

@@ -40,6 +40,7 @@ type Model struct {
 	scores       []float32
 	chunk        []float32 // prefill's row blocks
 	cos0, sin0   []float32 // head_dim 8, theta 10000
+	freq0        []float32 // its per-pair frequencies
 	rcos0, rsin0 []float32 // the same per prefill row
 	s0           []float32 // @kv.0.k
 	s1           []float32 // @kv.0.v
@@ -115,6 +116,8 @@ func NewFromWeights(get func(name string) (*tensor.Tensor, error)) (*Model, erro
 	m.h = make([]float32, 64)
 	m.up = make([]float32, 172)
 	m.cos0, m.sin0 = make([]float32, 4), make([]float32, 4)
+	m.freq0 = make([]float32, 4)
+	kernels.RopeFreqs(m.freq0, 8, math.Float32frombits(0x461c4000) /* 10000 */)
 	m.s0 = make([]float32, 16384)
 	m.s1 = make([]float32, 16384)
 	m.s2 = make([]float32, 16384)
@@ -321,7 +324,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	n := len(tokens)
 	c := m.chunk[:n*rowFloats]
 	for r := range n {
-		kernels.RopeTable(m.rcos0[r*4:(r+1)*4], m.rsin0[r*4:(r+1)*4], pos+r, 8, math.Float32frombits(0x461c4000) /* 10000 */)
+		kernels.RopeTableFrom(m.rcos0[r*4:(r+1)*4], m.rsin0[r*4:(r+1)*4], m.freq0, pos+r)
 	}
 	scores := m.scores
 	_ = scores
@@ -756,7 +759,7 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	if pos > m.filled {
 		return nil, omexerr.Executionf("execution.position_gap", "position %d skips ahead of the cached context (%d positions)", pos, m.filled)
 	}
-	kernels.RopeTable(m.cos0, m.sin0, pos, 8, math.Float32frombits(0x461c4000) /* 10000 */)
+	kernels.RopeTableFrom(m.cos0, m.sin0, m.freq0, pos)
 	a := m.arena
 	// %x = embed %token, @token_embd.weight : f32[1,64]
 	if token >= 512 {

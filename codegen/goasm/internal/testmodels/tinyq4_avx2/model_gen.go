@@ -40,6 +40,7 @@ type Model struct {
 	scores       []float32
 	chunk        []float32 // prefill's row blocks
 	cos0, sin0   []float32 // head_dim 16, theta 10000
+	freq0        []float32 // its per-pair frequencies
 	rcos0, rsin0 []float32 // the same per prefill row
 	s0           []float32 // @kv.0.k
 	s1           []float32 // @kv.0.v
@@ -82,6 +83,8 @@ func NewFromWeights(get func(name string) (*tensor.Tensor, error)) (*Model, erro
 	m.h = make([]float32, 128)
 	m.up = make([]float32, 384)
 	m.cos0, m.sin0 = make([]float32, 8), make([]float32, 8)
+	m.freq0 = make([]float32, 8)
+	kernels.RopeFreqs(m.freq0, 16, math.Float32frombits(0x461c4000) /* 10000 */)
 	m.s0 = make([]float32, 32768)
 	m.s1 = make([]float32, 32768)
 	m.s2 = make([]float32, 32768)
@@ -201,7 +204,7 @@ func (m *Model) prefillRows(tokens []int, pos int, last bool) error {
 	n := len(tokens)
 	c := m.chunk[:n*rowFloats]
 	for r := range n {
-		kernels.RopeTable(m.rcos0[r*8:(r+1)*8], m.rsin0[r*8:(r+1)*8], pos+r, 16, math.Float32frombits(0x461c4000) /* 10000 */)
+		kernels.RopeTableFrom(m.rcos0[r*8:(r+1)*8], m.rsin0[r*8:(r+1)*8], m.freq0, pos+r)
 	}
 	scores := m.scores
 	_ = scores
@@ -408,7 +411,7 @@ func (m *Model) Decode(token, pos int) ([]float32, error) {
 	if pos > m.filled {
 		return nil, omexerr.Executionf("execution.position_gap", "position %d skips ahead of the cached context (%d positions)", pos, m.filled)
 	}
-	kernels.RopeTable(m.cos0, m.sin0, pos, 16, math.Float32frombits(0x461c4000) /* 10000 */)
+	kernels.RopeTableFrom(m.cos0, m.sin0, m.freq0, pos)
 	a := m.arena
 	// %x = embed %token, @token_embd.weight : f32[1,128]
 	if token >= 2048 {
