@@ -69,22 +69,7 @@ func (k *arm64Kernel) emit() {
 	a.op("MOVD x+24(FP), R3")
 	a.op("MOVD g0+32(FP), R4")
 	a.op("MOVD g1+40(FP), R5")
-	if m.DType == tensor.Q4_0 {
-		a.op("VMOVI $15, V%d.B16", neonMask)
-		a.op("MOVD $8, R9")
-		a.op("VDUP R9, V%d.S4", neonEight)
-	}
-	a.comment("start at group g0")
-	a.op("MOVD $%d, R9", gb)
-	a.op("MUL R4, R9, R9")
-	a.op("ADD R9, R1, R1")
-	if m.DType.Quantized() {
-		a.op("MOVD $%d, R9", sb)
-		a.op("MUL R4, R9, R9")
-		a.op("ADD R9, R2, R2")
-	}
-	a.op("LSL $4, R4, R9")
-	a.op("ADD R9, R0, R0")
+	k.startAtGroup("R4")
 	a.comment("R6 = full groups to do: min(g1, %d) - g0", full)
 	a.op("MOVD R5, R6")
 	a.op("CMP $%d, R6", full)
@@ -130,6 +115,29 @@ func (k *arm64Kernel) emit() {
 	}
 	a.label("done")
 	a.op("RET")
+}
+
+// startAtGroup loads q4_0's constants and advances R0 (outputs), R1
+// (weights) and R2 (scales) to group g0 (in register g0), as both NEON
+// kernels begin.
+func (k *arm64Kernel) startAtGroup(g0 string) {
+	a, m := &k.a, k.m
+	if m.DType == tensor.Q4_0 {
+		a.op("VMOVI $15, V%d.B16", neonMask)
+		a.op("MOVD $8, R9")
+		a.op("VDUP R9, V%d.S4", neonEight)
+	}
+	a.comment("start at group g0")
+	a.op("MOVD $%d, R9", m.groupBytes())
+	a.op("MUL %s, R9, R9", g0)
+	a.op("ADD R9, R1, R1")
+	if m.DType.Quantized() {
+		a.op("MOVD $%d, R9", 4*m.groupScales())
+		a.op("MUL %s, R9, R9", g0)
+		a.op("ADD R9, R2, R2")
+	}
+	a.op("LSL $4, %s, R9", g0)
+	a.op("ADD R9, R0, R0")
 }
 
 // body emits nu groups from R1 (weights), R2 (scales) and R3 (x) into R0

@@ -41,22 +41,7 @@ func emitMatMulARM64(m MatVec) string {
 	a.op("LSL $2, R4, R4")
 	a.op("MOVD g0+40(FP), R5")
 	a.op("MOVD g1+48(FP), R6")
-	if m.DType == tensor.Q4_0 {
-		a.op("VMOVI $15, V%d.B16", neonMask)
-		a.op("MOVD $8, R9")
-		a.op("VDUP R9, V%d.S4", neonEight)
-	}
-	a.comment("start at group g0")
-	a.op("MOVD $%d, R9", gb)
-	a.op("MUL R5, R9, R9")
-	a.op("ADD R9, R1, R1")
-	if m.DType.Quantized() {
-		a.op("MOVD $%d, R9", sb)
-		a.op("MUL R5, R9, R9")
-		a.op("ADD R9, R2, R2")
-	}
-	a.op("LSL $4, R5, R9")
-	a.op("ADD R9, R0, R0")
+	k.startAtGroup("R5")
 	full := m.fullGroups()
 	a.comment("R19 = full groups to do: min(g1, %d) - g0", full)
 	a.op("MOVD R6, R19")

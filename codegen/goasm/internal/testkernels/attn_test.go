@@ -7,24 +7,10 @@ import (
 	"testing"
 
 	"github.com/omex-dev/omex/runtime/kernels"
-	"github.com/omex-dev/omex/targets"
 )
 
 // attnRunsHere is runsHere for an attention kernel.
-func attnRunsHere(t testing.TB, c attnKernel) (asm, ok bool) {
-	if c.goarch != runtime.GOARCH {
-		return false, true
-	}
-	name := "arm64-neon"
-	if c.goarch == "amd64" {
-		name = "amd64-" + c.isa
-	}
-	tg, err := targets.Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return true, tg.Supported()
-}
+func attnRunsHere(t testing.TB, c attnKernel) (asm, ok bool) { return isaRunsHere(t, c.goarch, c.isa) }
 
 // attnCase is a random query row and cache for kernel c: the row-major
 // caches runtime/kernels reads and the transposed key cache the kernel

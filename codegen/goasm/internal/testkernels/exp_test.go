@@ -8,24 +8,16 @@ import (
 	"testing"
 
 	"github.com/omex-dev/omex/runtime/kernels"
-	"github.com/omex-dev/omex/targets"
 )
 
 // expRunsHere reports whether exp kernel set c executes its assembly here
-// and whether it can run at all (a missing CPU feature would fault).
+// and whether it can run at all (a missing CPU feature would fault); a set
+// without assembly (group 1) runs its fallbacks everywhere.
 func expRunsHere(t testing.TB, c expKernel) (asm, ok bool) {
-	if c.goarch != runtime.GOARCH || c.group == 1 {
+	if c.group == 1 {
 		return false, true
 	}
-	name := "arm64-neon"
-	if c.goarch == "amd64" {
-		name = "amd64-" + c.isa
-	}
-	tg, err := targets.Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return true, tg.Supported()
+	return isaRunsHere(t, c.goarch, c.isa)
 }
 
 // expSpecials are arguments at and around every boundary of the kernels:

@@ -21,13 +21,16 @@ import (
 // (its ISA's GOARCH, and the CPU has the features). Kernels for another
 // architecture run their fallback; kernels whose features are missing
 // would fault, so they are skipped.
-func runsHere(t testing.TB, c matvecKernel) (asm, ok bool) {
-	if c.goarch != runtime.GOARCH {
+func runsHere(t testing.TB, c matvecKernel) (asm, ok bool) { return isaRunsHere(t, c.goarch, c.isa) }
+
+// isaRunsHere is runsHere for any kernel of ISA isa written for goarch.
+func isaRunsHere(t testing.TB, goarch, isa string) (asm, ok bool) {
+	if goarch != runtime.GOARCH {
 		return false, true
 	}
 	name := "arm64-neon"
-	if c.goarch == "amd64" {
-		name = "amd64-" + c.isa
+	if goarch == "amd64" {
+		name = "amd64-" + isa
 	}
 	tg, err := targets.Lookup(name)
 	if err != nil {
