@@ -21,9 +21,10 @@ import (
 // the columns of x rows 0 and 3 (rows 1 and 2 are R11 plus one or two
 // strides).
 //
-// AVX-512 also has an 8-row form (NAME_rows8_asm, 32 registers leave
-// room): accumulators 0..7, weights in 8 (and 9), scales in 10, scratch
-// from 11; x rows 4..7 are R11 plus 4 strides, AX plus 2, BX (R11 plus 6,
+// AVX-512 and AVX2 also have an 8-row form (NAME_rows8_asm):
+// accumulators 0..7, weights in 8 (and 9), scratch from 10 (AVX2, whose
+// q4_0 constants go to 14 and 15) or 11 (AVX-512, scales in 10); eight
+// independent sums also keep AVX2's two adders busy, which four do not; x rows 4..7 are R11 plus 4 strides, AX plus 2, BX (R11 plus 6,
 // walked like R11 and AX) and AX plus 4. g0 and g1 are reloaded from the
 // frame for the tail, so BX is free inside the groups.
 const (
@@ -38,13 +39,21 @@ var rows8 = struct{ w, scale int }{8, 10}
 // planMatMul is the register plan of m's several-rows kernel over rows
 // input rows (4, or 8 on AVX-512).
 func planMatMul(m MatVec, rows int) amd64Plan {
-	if rows == 8 {
+	if rows == 8 && m.ISA == AVX512 {
 		p := amd64Plan{u: 1, temps: seq(11, 13)}
 		if m.DType.Quantized() {
 			p.scales = []int{rows8.scale}
 		}
 		if m.DType == tensor.Q4_0 {
 			p.consts = map[string]int{"mask": 28, "eight": 29}
+		}
+		return p
+	}
+	if rows == 8 {
+		// AVX2: 16 registers. Scales stay memory operands.
+		p := amd64Plan{u: 1, temps: seq(10, 4)}
+		if m.DType == tensor.Q4_0 {
+			p.consts = map[string]int{"mask": 14, "eight": 15}
 		}
 		return p
 	}

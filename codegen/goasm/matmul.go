@@ -83,7 +83,7 @@ func matmulArchGo(pkg, arch string, ks []MatVec) string {
 		if asm {
 			fmt.Fprintf(&b, "// %s_asm computes %d rows of %s (x and out rows stride floats apart).\n//\n//go:noescape\n", rn, MatMulRows, name)
 			fmt.Fprintf(&b, "func %s_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)\n\n", rn)
-			if m.ISA == AVX512 {
+			if m.ISA == AVX512 || m.ISA == AVX2 {
 				fmt.Fprintf(&b, "// %s8_asm computes 8 rows.\n//\n//go:noescape\n", rn)
 				fmt.Fprintf(&b, "func %s8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)\n\n", rn)
 			}
@@ -103,7 +103,7 @@ func matmulArchGo(pkg, arch string, ks []MatVec) string {
 				fmt.Fprintf(&b, "\t\t_ = s[g1*%d-1]\n", m.groupScales())
 				sp = "&s[0]"
 			}
-			if m.ISA == AVX512 {
+			if m.ISA == AVX512 || m.ISA == AVX2 {
 				fmt.Fprintf(&b, "\t\tfor ; r+8 <= q; r += 8 {\n")
 				fmt.Fprintf(&b, "\t\t\t%s8_asm(&out[r*stride], &w[0], %s, &x[r*stride], stride, g0, g1)\n\t\t}\n", rn, sp)
 			}
@@ -134,7 +134,7 @@ func matmulAsm(arch string, ks []MatVec) string {
 		switch {
 		case arch == "arm64":
 			b.WriteString(emitMatMulARM64(m))
-		case m.ISA == AVX512:
+		case m.ISA == AVX512 || m.ISA == AVX2:
 			b.WriteString(emitMatMulAMD64(m, 4))
 			b.WriteString("\n")
 			b.WriteString(emitMatMulAMD64(m, 8))

@@ -9,6 +9,11 @@ package testkernels
 //go:noescape
 func matvec_avx2_bf16_172x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_bf16_172x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_bf16_172x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_bf16_172x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_bf16_172x64 does.
 func matvec_avx2_bf16_172x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 22 || g0 > g1 || rows < 0 || stride < 0 {
@@ -22,6 +27,9 @@ func matvec_avx2_bf16_172x64_rows(out []float32, w []byte, s []float32, x []floa
 		_ = out[(q-1)*stride+min(g1*8, 172)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_bf16_172x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_bf16_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -36,6 +44,11 @@ func matvec_avx2_bf16_172x64_rows(out []float32, w []byte, s []float32, x []floa
 //go:noescape
 func matvec_avx2_bf16_1x5_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_bf16_1x5_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_bf16_1x5_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_bf16_1x5_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_bf16_1x5 does.
 func matvec_avx2_bf16_1x5_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 1 || g0 > g1 || rows < 0 || stride < 0 {
@@ -49,6 +62,9 @@ func matvec_avx2_bf16_1x5_rows(out []float32, w []byte, s []float32, x []float32
 		_ = out[(q-1)*stride+min(g1*8, 1)-1]
 		_ = x[(q-1)*stride+4]
 		_ = w[g1*80-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_bf16_1x5_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_bf16_1x5_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -63,6 +79,11 @@ func matvec_avx2_bf16_1x5_rows(out []float32, w []byte, s []float32, x []float32
 //go:noescape
 func matvec_avx2_bf16_21x1_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_bf16_21x1_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_bf16_21x1_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_bf16_21x1_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_bf16_21x1 does.
 func matvec_avx2_bf16_21x1_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 3 || g0 > g1 || rows < 0 || stride < 0 {
@@ -76,6 +97,9 @@ func matvec_avx2_bf16_21x1_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*8, 21)-1]
 		_ = x[(q-1)*stride+0]
 		_ = w[g1*16-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_bf16_21x1_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_bf16_21x1_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -90,6 +114,11 @@ func matvec_avx2_bf16_21x1_rows(out []float32, w []byte, s []float32, x []float3
 //go:noescape
 func matvec_avx2_bf16_32x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_bf16_32x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_bf16_32x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_bf16_32x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_bf16_32x64 does.
 func matvec_avx2_bf16_32x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 4 || g0 > g1 || rows < 0 || stride < 0 {
@@ -103,6 +132,9 @@ func matvec_avx2_bf16_32x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*8, 32)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_bf16_32x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_bf16_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -117,6 +149,11 @@ func matvec_avx2_bf16_32x64_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_avx2_bf16_33x96_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_bf16_33x96_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_bf16_33x96_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_bf16_33x96_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_bf16_33x96 does.
 func matvec_avx2_bf16_33x96_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 5 || g0 > g1 || rows < 0 || stride < 0 {
@@ -130,6 +167,9 @@ func matvec_avx2_bf16_33x96_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*8, 33)-1]
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*1536-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_bf16_33x96_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_bf16_33x96_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -144,6 +184,11 @@ func matvec_avx2_bf16_33x96_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_avx2_bf16_64x172_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_bf16_64x172_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_bf16_64x172_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_bf16_64x172_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_bf16_64x172 does.
 func matvec_avx2_bf16_64x172_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 8 || g0 > g1 || rows < 0 || stride < 0 {
@@ -157,6 +202,9 @@ func matvec_avx2_bf16_64x172_rows(out []float32, w []byte, s []float32, x []floa
 		_ = out[(q-1)*stride+min(g1*8, 64)-1]
 		_ = x[(q-1)*stride+171]
 		_ = w[g1*2752-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_bf16_64x172_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_bf16_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -171,6 +219,11 @@ func matvec_avx2_bf16_64x172_rows(out []float32, w []byte, s []float32, x []floa
 //go:noescape
 func matvec_avx2_bf16_64x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_bf16_64x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_bf16_64x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_bf16_64x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_bf16_64x64 does.
 func matvec_avx2_bf16_64x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 8 || g0 > g1 || rows < 0 || stride < 0 {
@@ -184,6 +237,9 @@ func matvec_avx2_bf16_64x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*8, 64)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_bf16_64x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_bf16_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -198,6 +254,11 @@ func matvec_avx2_bf16_64x64_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_avx2_bf16_7x32_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_bf16_7x32_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_bf16_7x32_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_bf16_7x32_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_bf16_7x32 does.
 func matvec_avx2_bf16_7x32_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 1 || g0 > g1 || rows < 0 || stride < 0 {
@@ -211,6 +272,9 @@ func matvec_avx2_bf16_7x32_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*8, 7)-1]
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*512-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_bf16_7x32_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_bf16_7x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -225,6 +289,11 @@ func matvec_avx2_bf16_7x32_rows(out []float32, w []byte, s []float32, x []float3
 //go:noescape
 func matvec_avx2_f16_172x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_f16_172x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_f16_172x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_f16_172x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_f16_172x64 does.
 func matvec_avx2_f16_172x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 22 || g0 > g1 || rows < 0 || stride < 0 {
@@ -238,6 +307,9 @@ func matvec_avx2_f16_172x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*8, 172)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_f16_172x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f16_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -252,6 +324,11 @@ func matvec_avx2_f16_172x64_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_avx2_f16_1x5_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_f16_1x5_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_f16_1x5_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_f16_1x5_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_f16_1x5 does.
 func matvec_avx2_f16_1x5_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 1 || g0 > g1 || rows < 0 || stride < 0 {
@@ -265,6 +342,9 @@ func matvec_avx2_f16_1x5_rows(out []float32, w []byte, s []float32, x []float32,
 		_ = out[(q-1)*stride+min(g1*8, 1)-1]
 		_ = x[(q-1)*stride+4]
 		_ = w[g1*80-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_f16_1x5_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f16_1x5_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -279,6 +359,11 @@ func matvec_avx2_f16_1x5_rows(out []float32, w []byte, s []float32, x []float32,
 //go:noescape
 func matvec_avx2_f16_21x1_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_f16_21x1_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_f16_21x1_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_f16_21x1_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_f16_21x1 does.
 func matvec_avx2_f16_21x1_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 3 || g0 > g1 || rows < 0 || stride < 0 {
@@ -292,6 +377,9 @@ func matvec_avx2_f16_21x1_rows(out []float32, w []byte, s []float32, x []float32
 		_ = out[(q-1)*stride+min(g1*8, 21)-1]
 		_ = x[(q-1)*stride+0]
 		_ = w[g1*16-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_f16_21x1_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f16_21x1_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -306,6 +394,11 @@ func matvec_avx2_f16_21x1_rows(out []float32, w []byte, s []float32, x []float32
 //go:noescape
 func matvec_avx2_f16_32x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_f16_32x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_f16_32x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_f16_32x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_f16_32x64 does.
 func matvec_avx2_f16_32x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 4 || g0 > g1 || rows < 0 || stride < 0 {
@@ -319,6 +412,9 @@ func matvec_avx2_f16_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*8, 32)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_f16_32x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f16_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -333,6 +429,11 @@ func matvec_avx2_f16_32x64_rows(out []float32, w []byte, s []float32, x []float3
 //go:noescape
 func matvec_avx2_f16_33x96_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_f16_33x96_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_f16_33x96_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_f16_33x96_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_f16_33x96 does.
 func matvec_avx2_f16_33x96_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 5 || g0 > g1 || rows < 0 || stride < 0 {
@@ -346,6 +447,9 @@ func matvec_avx2_f16_33x96_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*8, 33)-1]
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*1536-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_f16_33x96_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f16_33x96_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -360,6 +464,11 @@ func matvec_avx2_f16_33x96_rows(out []float32, w []byte, s []float32, x []float3
 //go:noescape
 func matvec_avx2_f16_64x172_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_f16_64x172_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_f16_64x172_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_f16_64x172_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_f16_64x172 does.
 func matvec_avx2_f16_64x172_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 8 || g0 > g1 || rows < 0 || stride < 0 {
@@ -373,6 +482,9 @@ func matvec_avx2_f16_64x172_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*8, 64)-1]
 		_ = x[(q-1)*stride+171]
 		_ = w[g1*2752-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_f16_64x172_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f16_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -387,6 +499,11 @@ func matvec_avx2_f16_64x172_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_avx2_f16_64x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_f16_64x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_f16_64x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_f16_64x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_f16_64x64 does.
 func matvec_avx2_f16_64x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 8 || g0 > g1 || rows < 0 || stride < 0 {
@@ -400,6 +517,9 @@ func matvec_avx2_f16_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*8, 64)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_f16_64x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f16_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -414,6 +534,11 @@ func matvec_avx2_f16_64x64_rows(out []float32, w []byte, s []float32, x []float3
 //go:noescape
 func matvec_avx2_f16_7x32_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_f16_7x32_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_f16_7x32_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_f16_7x32_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_f16_7x32 does.
 func matvec_avx2_f16_7x32_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 1 || g0 > g1 || rows < 0 || stride < 0 {
@@ -427,6 +552,9 @@ func matvec_avx2_f16_7x32_rows(out []float32, w []byte, s []float32, x []float32
 		_ = out[(q-1)*stride+min(g1*8, 7)-1]
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*512-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_f16_7x32_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f16_7x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -441,6 +569,11 @@ func matvec_avx2_f16_7x32_rows(out []float32, w []byte, s []float32, x []float32
 //go:noescape
 func matvec_avx2_f32_172x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_f32_172x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_f32_172x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_f32_172x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_f32_172x64 does.
 func matvec_avx2_f32_172x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 22 || g0 > g1 || rows < 0 || stride < 0 {
@@ -454,6 +587,9 @@ func matvec_avx2_f32_172x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*8, 172)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_f32_172x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -468,6 +604,11 @@ func matvec_avx2_f32_172x64_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_avx2_f32_1x5_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_f32_1x5_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_f32_1x5_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_f32_1x5_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_f32_1x5 does.
 func matvec_avx2_f32_1x5_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 1 || g0 > g1 || rows < 0 || stride < 0 {
@@ -481,6 +622,9 @@ func matvec_avx2_f32_1x5_rows(out []float32, w []byte, s []float32, x []float32,
 		_ = out[(q-1)*stride+min(g1*8, 1)-1]
 		_ = x[(q-1)*stride+4]
 		_ = w[g1*160-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_f32_1x5_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_1x5_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -495,6 +639,11 @@ func matvec_avx2_f32_1x5_rows(out []float32, w []byte, s []float32, x []float32,
 //go:noescape
 func matvec_avx2_f32_21x1_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_f32_21x1_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_f32_21x1_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_f32_21x1_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_f32_21x1 does.
 func matvec_avx2_f32_21x1_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 3 || g0 > g1 || rows < 0 || stride < 0 {
@@ -508,6 +657,9 @@ func matvec_avx2_f32_21x1_rows(out []float32, w []byte, s []float32, x []float32
 		_ = out[(q-1)*stride+min(g1*8, 21)-1]
 		_ = x[(q-1)*stride+0]
 		_ = w[g1*32-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_f32_21x1_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_21x1_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -522,6 +674,11 @@ func matvec_avx2_f32_21x1_rows(out []float32, w []byte, s []float32, x []float32
 //go:noescape
 func matvec_avx2_f32_32x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_f32_32x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_f32_32x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_f32_32x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_f32_32x64 does.
 func matvec_avx2_f32_32x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 4 || g0 > g1 || rows < 0 || stride < 0 {
@@ -535,6 +692,9 @@ func matvec_avx2_f32_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*8, 32)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_f32_32x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -549,6 +709,11 @@ func matvec_avx2_f32_32x64_rows(out []float32, w []byte, s []float32, x []float3
 //go:noescape
 func matvec_avx2_f32_33x96_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_f32_33x96_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_f32_33x96_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_f32_33x96_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_f32_33x96 does.
 func matvec_avx2_f32_33x96_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 5 || g0 > g1 || rows < 0 || stride < 0 {
@@ -562,6 +727,9 @@ func matvec_avx2_f32_33x96_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*8, 33)-1]
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*3072-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_f32_33x96_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_33x96_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -576,6 +744,11 @@ func matvec_avx2_f32_33x96_rows(out []float32, w []byte, s []float32, x []float3
 //go:noescape
 func matvec_avx2_f32_4096x4096_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_f32_4096x4096_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_f32_4096x4096_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_f32_4096x4096_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_f32_4096x4096 does.
 func matvec_avx2_f32_4096x4096_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 512 || g0 > g1 || rows < 0 || stride < 0 {
@@ -589,6 +762,9 @@ func matvec_avx2_f32_4096x4096_rows(out []float32, w []byte, s []float32, x []fl
 		_ = out[(q-1)*stride+min(g1*8, 4096)-1]
 		_ = x[(q-1)*stride+4095]
 		_ = w[g1*131072-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_f32_4096x4096_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_4096x4096_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -603,6 +779,11 @@ func matvec_avx2_f32_4096x4096_rows(out []float32, w []byte, s []float32, x []fl
 //go:noescape
 func matvec_avx2_f32_512x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_f32_512x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_f32_512x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_f32_512x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_f32_512x64 does.
 func matvec_avx2_f32_512x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 64 || g0 > g1 || rows < 0 || stride < 0 {
@@ -616,6 +797,9 @@ func matvec_avx2_f32_512x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*8, 512)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_f32_512x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_512x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -630,6 +814,11 @@ func matvec_avx2_f32_512x64_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_avx2_f32_64x172_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_f32_64x172_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_f32_64x172_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_f32_64x172_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_f32_64x172 does.
 func matvec_avx2_f32_64x172_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 8 || g0 > g1 || rows < 0 || stride < 0 {
@@ -643,6 +832,9 @@ func matvec_avx2_f32_64x172_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*8, 64)-1]
 		_ = x[(q-1)*stride+171]
 		_ = w[g1*5504-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_f32_64x172_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -657,6 +849,11 @@ func matvec_avx2_f32_64x172_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_avx2_f32_64x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_f32_64x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_f32_64x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_f32_64x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_f32_64x64 does.
 func matvec_avx2_f32_64x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 8 || g0 > g1 || rows < 0 || stride < 0 {
@@ -670,6 +867,9 @@ func matvec_avx2_f32_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*8, 64)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_f32_64x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -684,6 +884,11 @@ func matvec_avx2_f32_64x64_rows(out []float32, w []byte, s []float32, x []float3
 //go:noescape
 func matvec_avx2_f32_7x32_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_f32_7x32_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_f32_7x32_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_f32_7x32_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_f32_7x32 does.
 func matvec_avx2_f32_7x32_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 1 || g0 > g1 || rows < 0 || stride < 0 {
@@ -697,6 +902,9 @@ func matvec_avx2_f32_7x32_rows(out []float32, w []byte, s []float32, x []float32
 		_ = out[(q-1)*stride+min(g1*8, 7)-1]
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*1024-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_f32_7x32_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_7x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -710,6 +918,11 @@ func matvec_avx2_f32_7x32_rows(out []float32, w []byte, s []float32, x []float32
 //
 //go:noescape
 func matvec_avx2_q4_0_172x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx2_q4_0_172x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_q4_0_172x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx2_q4_0_172x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_q4_0_172x64 does.
 func matvec_avx2_q4_0_172x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -725,6 +938,9 @@ func matvec_avx2_q4_0_172x64_rows(out []float32, w []byte, s []float32, x []floa
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*16-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_q4_0_172x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q4_0_172x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -738,6 +954,11 @@ func matvec_avx2_q4_0_172x64_rows(out []float32, w []byte, s []float32, x []floa
 //
 //go:noescape
 func matvec_avx2_q4_0_32x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx2_q4_0_32x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_q4_0_32x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx2_q4_0_32x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_q4_0_32x64 does.
 func matvec_avx2_q4_0_32x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -753,6 +974,9 @@ func matvec_avx2_q4_0_32x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*16-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_q4_0_32x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q4_0_32x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -766,6 +990,11 @@ func matvec_avx2_q4_0_32x64_rows(out []float32, w []byte, s []float32, x []float
 //
 //go:noescape
 func matvec_avx2_q4_0_33x96_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx2_q4_0_33x96_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_q4_0_33x96_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx2_q4_0_33x96_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_q4_0_33x96 does.
 func matvec_avx2_q4_0_33x96_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -781,6 +1010,9 @@ func matvec_avx2_q4_0_33x96_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*384-1]
 		_ = s[g1*24-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_q4_0_33x96_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q4_0_33x96_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -794,6 +1026,11 @@ func matvec_avx2_q4_0_33x96_rows(out []float32, w []byte, s []float32, x []float
 //
 //go:noescape
 func matvec_avx2_q4_0_64x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx2_q4_0_64x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_q4_0_64x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx2_q4_0_64x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_q4_0_64x64 does.
 func matvec_avx2_q4_0_64x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -809,6 +1046,9 @@ func matvec_avx2_q4_0_64x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*16-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_q4_0_64x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q4_0_64x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -822,6 +1062,11 @@ func matvec_avx2_q4_0_64x64_rows(out []float32, w []byte, s []float32, x []float
 //
 //go:noescape
 func matvec_avx2_q4_0_7x32_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx2_q4_0_7x32_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_q4_0_7x32_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx2_q4_0_7x32_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_q4_0_7x32 does.
 func matvec_avx2_q4_0_7x32_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -837,6 +1082,9 @@ func matvec_avx2_q4_0_7x32_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*128-1]
 		_ = s[g1*8-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_q4_0_7x32_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q4_0_7x32_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -850,6 +1098,11 @@ func matvec_avx2_q4_0_7x32_rows(out []float32, w []byte, s []float32, x []float3
 //
 //go:noescape
 func matvec_avx2_q8_0_172x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx2_q8_0_172x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_q8_0_172x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx2_q8_0_172x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_q8_0_172x64 does.
 func matvec_avx2_q8_0_172x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -865,6 +1118,9 @@ func matvec_avx2_q8_0_172x64_rows(out []float32, w []byte, s []float32, x []floa
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
 		_ = s[g1*16-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_q8_0_172x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q8_0_172x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -878,6 +1134,11 @@ func matvec_avx2_q8_0_172x64_rows(out []float32, w []byte, s []float32, x []floa
 //
 //go:noescape
 func matvec_avx2_q8_0_32x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx2_q8_0_32x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_q8_0_32x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx2_q8_0_32x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_q8_0_32x64 does.
 func matvec_avx2_q8_0_32x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -893,6 +1154,9 @@ func matvec_avx2_q8_0_32x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
 		_ = s[g1*16-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_q8_0_32x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q8_0_32x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -906,6 +1170,11 @@ func matvec_avx2_q8_0_32x64_rows(out []float32, w []byte, s []float32, x []float
 //
 //go:noescape
 func matvec_avx2_q8_0_33x96_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx2_q8_0_33x96_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_q8_0_33x96_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx2_q8_0_33x96_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_q8_0_33x96 does.
 func matvec_avx2_q8_0_33x96_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -921,6 +1190,9 @@ func matvec_avx2_q8_0_33x96_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*768-1]
 		_ = s[g1*24-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_q8_0_33x96_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q8_0_33x96_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -934,6 +1206,11 @@ func matvec_avx2_q8_0_33x96_rows(out []float32, w []byte, s []float32, x []float
 //
 //go:noescape
 func matvec_avx2_q8_0_4096x4096_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx2_q8_0_4096x4096_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_q8_0_4096x4096_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx2_q8_0_4096x4096_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_q8_0_4096x4096 does.
 func matvec_avx2_q8_0_4096x4096_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -949,6 +1226,9 @@ func matvec_avx2_q8_0_4096x4096_rows(out []float32, w []byte, s []float32, x []f
 		_ = x[(q-1)*stride+4095]
 		_ = w[g1*32768-1]
 		_ = s[g1*1024-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_q8_0_4096x4096_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q8_0_4096x4096_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -962,6 +1242,11 @@ func matvec_avx2_q8_0_4096x4096_rows(out []float32, w []byte, s []float32, x []f
 //
 //go:noescape
 func matvec_avx2_q8_0_512x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx2_q8_0_512x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_q8_0_512x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx2_q8_0_512x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_q8_0_512x64 does.
 func matvec_avx2_q8_0_512x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -977,6 +1262,9 @@ func matvec_avx2_q8_0_512x64_rows(out []float32, w []byte, s []float32, x []floa
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
 		_ = s[g1*16-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_q8_0_512x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q8_0_512x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -990,6 +1278,11 @@ func matvec_avx2_q8_0_512x64_rows(out []float32, w []byte, s []float32, x []floa
 //
 //go:noescape
 func matvec_avx2_q8_0_64x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx2_q8_0_64x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_q8_0_64x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx2_q8_0_64x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_q8_0_64x64 does.
 func matvec_avx2_q8_0_64x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -1005,6 +1298,9 @@ func matvec_avx2_q8_0_64x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
 		_ = s[g1*16-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_q8_0_64x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q8_0_64x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -1018,6 +1314,11 @@ func matvec_avx2_q8_0_64x64_rows(out []float32, w []byte, s []float32, x []float
 //
 //go:noescape
 func matvec_avx2_q8_0_7x32_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx2_q8_0_7x32_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_q8_0_7x32_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx2_q8_0_7x32_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_q8_0_7x32 does.
 func matvec_avx2_q8_0_7x32_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -1033,6 +1334,9 @@ func matvec_avx2_q8_0_7x32_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_q8_0_7x32_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q8_0_7x32_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}

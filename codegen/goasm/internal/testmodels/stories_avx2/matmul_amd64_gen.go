@@ -9,6 +9,11 @@ package stories_avx2
 //go:noescape
 func matvec_avx2_f32_172x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_f32_172x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_f32_172x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_f32_172x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_f32_172x64 does.
 func matvec_avx2_f32_172x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 22 || g0 > g1 || rows < 0 || stride < 0 {
@@ -22,6 +27,9 @@ func matvec_avx2_f32_172x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*8, 172)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_f32_172x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -36,6 +44,11 @@ func matvec_avx2_f32_172x64_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_avx2_f32_32x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_f32_32x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_f32_32x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_f32_32x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_f32_32x64 does.
 func matvec_avx2_f32_32x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 4 || g0 > g1 || rows < 0 || stride < 0 {
@@ -49,6 +62,9 @@ func matvec_avx2_f32_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*8, 32)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_f32_32x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -63,6 +79,11 @@ func matvec_avx2_f32_32x64_rows(out []float32, w []byte, s []float32, x []float3
 //go:noescape
 func matvec_avx2_f32_512x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_f32_512x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_f32_512x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_f32_512x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_f32_512x64 does.
 func matvec_avx2_f32_512x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 64 || g0 > g1 || rows < 0 || stride < 0 {
@@ -76,6 +97,9 @@ func matvec_avx2_f32_512x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*8, 512)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_f32_512x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_512x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -90,6 +114,11 @@ func matvec_avx2_f32_512x64_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_avx2_f32_64x172_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_f32_64x172_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_f32_64x172_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_f32_64x172_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_f32_64x172 does.
 func matvec_avx2_f32_64x172_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 8 || g0 > g1 || rows < 0 || stride < 0 {
@@ -103,6 +132,9 @@ func matvec_avx2_f32_64x172_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*8, 64)-1]
 		_ = x[(q-1)*stride+171]
 		_ = w[g1*5504-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_f32_64x172_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}
@@ -117,6 +149,11 @@ func matvec_avx2_f32_64x172_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_avx2_f32_64x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_f32_64x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_f32_64x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_f32_64x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_f32_64x64 does.
 func matvec_avx2_f32_64x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 8 || g0 > g1 || rows < 0 || stride < 0 {
@@ -130,6 +167,9 @@ func matvec_avx2_f32_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*8, 64)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_f32_64x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
 		}

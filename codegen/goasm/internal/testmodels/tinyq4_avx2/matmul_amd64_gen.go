@@ -9,6 +9,11 @@ package tinyq4_avx2
 //go:noescape
 func matvec_avx2_q4_0_128x128_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_avx2_q4_0_128x128_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_q4_0_128x128_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_avx2_q4_0_128x128_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_q4_0_128x128 does.
 func matvec_avx2_q4_0_128x128_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 16 || g0 > g1 || rows < 0 || stride < 0 {
@@ -23,6 +28,9 @@ func matvec_avx2_q4_0_128x128_rows(out []float32, w []byte, s []float32, x []flo
 		_ = x[(q-1)*stride+127]
 		_ = w[g1*512-1]
 		_ = s[g1*32-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_q4_0_128x128_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q4_0_128x128_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -36,6 +44,11 @@ func matvec_avx2_q4_0_128x128_rows(out []float32, w []byte, s []float32, x []flo
 //
 //go:noescape
 func matvec_avx2_q4_0_128x384_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx2_q4_0_128x384_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_q4_0_128x384_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx2_q4_0_128x384_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_q4_0_128x384 does.
 func matvec_avx2_q4_0_128x384_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -51,6 +64,9 @@ func matvec_avx2_q4_0_128x384_rows(out []float32, w []byte, s []float32, x []flo
 		_ = x[(q-1)*stride+383]
 		_ = w[g1*1536-1]
 		_ = s[g1*96-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_q4_0_128x384_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q4_0_128x384_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -64,6 +80,11 @@ func matvec_avx2_q4_0_128x384_rows(out []float32, w []byte, s []float32, x []flo
 //
 //go:noescape
 func matvec_avx2_q4_0_384x128_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx2_q4_0_384x128_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_q4_0_384x128_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx2_q4_0_384x128_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_q4_0_384x128 does.
 func matvec_avx2_q4_0_384x128_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -79,6 +100,9 @@ func matvec_avx2_q4_0_384x128_rows(out []float32, w []byte, s []float32, x []flo
 		_ = x[(q-1)*stride+127]
 		_ = w[g1*512-1]
 		_ = s[g1*32-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_q4_0_384x128_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q4_0_384x128_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -92,6 +116,11 @@ func matvec_avx2_q4_0_384x128_rows(out []float32, w []byte, s []float32, x []flo
 //
 //go:noescape
 func matvec_avx2_q4_0_64x128_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx2_q4_0_64x128_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_q4_0_64x128_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx2_q4_0_64x128_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_q4_0_64x128 does.
 func matvec_avx2_q4_0_64x128_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -107,6 +136,9 @@ func matvec_avx2_q4_0_64x128_rows(out []float32, w []byte, s []float32, x []floa
 		_ = x[(q-1)*stride+127]
 		_ = w[g1*512-1]
 		_ = s[g1*32-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_q4_0_64x128_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q4_0_64x128_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
@@ -120,6 +152,11 @@ func matvec_avx2_q4_0_64x128_rows(out []float32, w []byte, s []float32, x []floa
 //
 //go:noescape
 func matvec_avx2_q8_0_2048x128_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_avx2_q8_0_2048x128_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_avx2_q8_0_2048x128_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_avx2_q8_0_2048x128_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_avx2_q8_0_2048x128 does.
 func matvec_avx2_q8_0_2048x128_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -135,6 +172,9 @@ func matvec_avx2_q8_0_2048x128_rows(out []float32, w []byte, s []float32, x []fl
 		_ = x[(q-1)*stride+127]
 		_ = w[g1*1024-1]
 		_ = s[g1*32-1]
+		for ; r+8 <= q; r += 8 {
+			matvec_avx2_q8_0_2048x128_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q8_0_2048x128_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
 		}
