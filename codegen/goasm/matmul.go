@@ -11,6 +11,11 @@ import (
 // processing gets its speed over one matvec per token.
 const MatMulRows = 4
 
+// rowsBlockBytes is how many bytes of weights one block of row groups
+// holds in a several-rows product: every pass over the input rows runs a
+// block before the next block starts, so the block stays in a 1 MiB L2.
+const rowsBlockBytes = 256 << 10
+
 // RowsName is the Go identifier of kernel m's several-rows form,
 // NAME_rows, with the signature
 //
@@ -103,12 +108,26 @@ func matmulArchGo(pkg, arch string, ks []MatVec) string {
 				fmt.Fprintf(&b, "\t\t_ = s[g1*%d-1]\n", m.groupScales())
 				sp = "&s[0]"
 			}
+			// The passes over rows run block of groups by block of groups,
+			// so a block's weights stay in L2 for every pass after the
+			// first (a pass over the whole matrix would stream it from
+			// memory again each time).
+			main, step := rn+"_asm", MatMulRows
 			if m.ISA == AVX512 || m.ISA == AVX2 {
-				fmt.Fprintf(&b, "\t\tfor ; r+8 <= q; r += 8 {\n")
-				fmt.Fprintf(&b, "\t\t\t%s8_asm(&out[r*stride], &w[0], %s, &x[r*stride], stride, g0, g1)\n\t\t}\n", rn, sp)
+				main, step = rn+"8_asm", 8
 			}
-			fmt.Fprintf(&b, "\t\tfor ; r < q; r += %d {\n", MatMulRows)
-			fmt.Fprintf(&b, "\t\t\t%s_asm(&out[r*stride], &w[0], %s, &x[r*stride], stride, g0, g1)\n\t\t}\n\t}\n", rn, sp)
+			block := max(1, rowsBlockBytes/m.groupBytes())
+			fmt.Fprintf(&b, "\t\tif qm := q - q%%%d; qm > 0 {\n", step)
+			fmt.Fprintf(&b, "\t\t\tfor gb := g0; gb < g1; gb += %d {\n", block)
+			fmt.Fprintf(&b, "\t\t\t\tge := min(gb+%d, g1)\n", block)
+			fmt.Fprintf(&b, "\t\t\t\tfor rm := 0; rm < qm; rm += %d {\n", step)
+			fmt.Fprintf(&b, "\t\t\t\t\t%s(&out[rm*stride], &w[0], %s, &x[rm*stride], stride, gb, ge)\n\t\t\t\t}\n\t\t\t}\n", main, sp)
+			b.WriteString("\t\t\tr = qm\n\t\t}\n")
+			if step != MatMulRows {
+				fmt.Fprintf(&b, "\t\tfor ; r < q; r += %d {\n", MatMulRows)
+				fmt.Fprintf(&b, "\t\t\t%s_asm(&out[r*stride], &w[0], %s, &x[r*stride], stride, g0, g1)\n\t\t}\n", rn, sp)
+			}
+			b.WriteString("\t}\n")
 		}
 		b.WriteString("\tfor ; r < rows; r++ {\n")
 		fmt.Fprintf(&b, "\t\t%s(out[r*stride:], w, s, x[r*stride:], g0, g1)\n\t}\n}\n\n", name)

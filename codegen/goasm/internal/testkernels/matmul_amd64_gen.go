@@ -27,8 +27,14 @@ func matvec_avx2_bf16_172x64_rows(out []float32, w []byte, s []float32, x []floa
 		_ = out[(q-1)*stride+min(g1*8, 172)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_bf16_172x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_bf16_172x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_bf16_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -62,8 +68,14 @@ func matvec_avx2_bf16_1x5_rows(out []float32, w []byte, s []float32, x []float32
 		_ = out[(q-1)*stride+min(g1*8, 1)-1]
 		_ = x[(q-1)*stride+4]
 		_ = w[g1*80-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_bf16_1x5_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 3276 {
+				ge := min(gb+3276, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_bf16_1x5_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_bf16_1x5_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -97,8 +109,14 @@ func matvec_avx2_bf16_21x1_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*8, 21)-1]
 		_ = x[(q-1)*stride+0]
 		_ = w[g1*16-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_bf16_21x1_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 16384 {
+				ge := min(gb+16384, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_bf16_21x1_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_bf16_21x1_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -132,8 +150,14 @@ func matvec_avx2_bf16_32x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*8, 32)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_bf16_32x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_bf16_32x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_bf16_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -167,8 +191,14 @@ func matvec_avx2_bf16_33x96_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*8, 33)-1]
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*1536-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_bf16_33x96_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 170 {
+				ge := min(gb+170, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_bf16_33x96_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_bf16_33x96_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -202,8 +232,14 @@ func matvec_avx2_bf16_64x172_rows(out []float32, w []byte, s []float32, x []floa
 		_ = out[(q-1)*stride+min(g1*8, 64)-1]
 		_ = x[(q-1)*stride+171]
 		_ = w[g1*2752-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_bf16_64x172_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 95 {
+				ge := min(gb+95, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_bf16_64x172_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_bf16_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -237,8 +273,14 @@ func matvec_avx2_bf16_64x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*8, 64)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_bf16_64x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_bf16_64x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_bf16_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -272,8 +314,14 @@ func matvec_avx2_bf16_7x32_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*8, 7)-1]
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*512-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_bf16_7x32_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_bf16_7x32_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_bf16_7x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -307,8 +355,14 @@ func matvec_avx2_f16_172x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*8, 172)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_f16_172x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_f16_172x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f16_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -342,8 +396,14 @@ func matvec_avx2_f16_1x5_rows(out []float32, w []byte, s []float32, x []float32,
 		_ = out[(q-1)*stride+min(g1*8, 1)-1]
 		_ = x[(q-1)*stride+4]
 		_ = w[g1*80-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_f16_1x5_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 3276 {
+				ge := min(gb+3276, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_f16_1x5_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f16_1x5_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -377,8 +437,14 @@ func matvec_avx2_f16_21x1_rows(out []float32, w []byte, s []float32, x []float32
 		_ = out[(q-1)*stride+min(g1*8, 21)-1]
 		_ = x[(q-1)*stride+0]
 		_ = w[g1*16-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_f16_21x1_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 16384 {
+				ge := min(gb+16384, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_f16_21x1_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f16_21x1_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -412,8 +478,14 @@ func matvec_avx2_f16_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*8, 32)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_f16_32x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_f16_32x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f16_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -447,8 +519,14 @@ func matvec_avx2_f16_33x96_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*8, 33)-1]
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*1536-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_f16_33x96_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 170 {
+				ge := min(gb+170, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_f16_33x96_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f16_33x96_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -482,8 +560,14 @@ func matvec_avx2_f16_64x172_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*8, 64)-1]
 		_ = x[(q-1)*stride+171]
 		_ = w[g1*2752-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_f16_64x172_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 95 {
+				ge := min(gb+95, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_f16_64x172_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f16_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -517,8 +601,14 @@ func matvec_avx2_f16_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*8, 64)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_f16_64x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_f16_64x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f16_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -552,8 +642,14 @@ func matvec_avx2_f16_7x32_rows(out []float32, w []byte, s []float32, x []float32
 		_ = out[(q-1)*stride+min(g1*8, 7)-1]
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*512-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_f16_7x32_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_f16_7x32_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f16_7x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -587,8 +683,14 @@ func matvec_avx2_f32_172x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*8, 172)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_f32_172x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 128 {
+				ge := min(gb+128, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_f32_172x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -622,8 +724,14 @@ func matvec_avx2_f32_1x5_rows(out []float32, w []byte, s []float32, x []float32,
 		_ = out[(q-1)*stride+min(g1*8, 1)-1]
 		_ = x[(q-1)*stride+4]
 		_ = w[g1*160-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_f32_1x5_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 1638 {
+				ge := min(gb+1638, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_f32_1x5_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_1x5_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -657,8 +765,14 @@ func matvec_avx2_f32_21x1_rows(out []float32, w []byte, s []float32, x []float32
 		_ = out[(q-1)*stride+min(g1*8, 21)-1]
 		_ = x[(q-1)*stride+0]
 		_ = w[g1*32-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_f32_21x1_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 8192 {
+				ge := min(gb+8192, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_f32_21x1_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_21x1_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -692,8 +806,14 @@ func matvec_avx2_f32_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*8, 32)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_f32_32x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 128 {
+				ge := min(gb+128, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_f32_32x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -727,8 +847,14 @@ func matvec_avx2_f32_33x96_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*8, 33)-1]
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*3072-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_f32_33x96_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 85 {
+				ge := min(gb+85, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_f32_33x96_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_33x96_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -762,8 +888,14 @@ func matvec_avx2_f32_4096x4096_rows(out []float32, w []byte, s []float32, x []fl
 		_ = out[(q-1)*stride+min(g1*8, 4096)-1]
 		_ = x[(q-1)*stride+4095]
 		_ = w[g1*131072-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_f32_4096x4096_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 2 {
+				ge := min(gb+2, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_f32_4096x4096_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_4096x4096_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -797,8 +929,14 @@ func matvec_avx2_f32_512x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*8, 512)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_f32_512x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 128 {
+				ge := min(gb+128, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_f32_512x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_512x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -832,8 +970,14 @@ func matvec_avx2_f32_64x172_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*8, 64)-1]
 		_ = x[(q-1)*stride+171]
 		_ = w[g1*5504-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_f32_64x172_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 47 {
+				ge := min(gb+47, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_f32_64x172_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -867,8 +1011,14 @@ func matvec_avx2_f32_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*8, 64)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_f32_64x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 128 {
+				ge := min(gb+128, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_f32_64x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -902,8 +1052,14 @@ func matvec_avx2_f32_7x32_rows(out []float32, w []byte, s []float32, x []float32
 		_ = out[(q-1)*stride+min(g1*8, 7)-1]
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*1024-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_f32_7x32_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_f32_7x32_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_7x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -938,8 +1094,14 @@ func matvec_avx2_q4_0_172x64_rows(out []float32, w []byte, s []float32, x []floa
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*16-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_q4_0_172x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 1024 {
+				ge := min(gb+1024, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_q4_0_172x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q4_0_172x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -974,8 +1136,14 @@ func matvec_avx2_q4_0_32x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*16-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_q4_0_32x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 1024 {
+				ge := min(gb+1024, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_q4_0_32x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q4_0_32x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -1010,8 +1178,14 @@ func matvec_avx2_q4_0_33x96_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*384-1]
 		_ = s[g1*24-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_q4_0_33x96_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 682 {
+				ge := min(gb+682, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_q4_0_33x96_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q4_0_33x96_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -1046,8 +1220,14 @@ func matvec_avx2_q4_0_64x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*16-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_q4_0_64x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 1024 {
+				ge := min(gb+1024, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_q4_0_64x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q4_0_64x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -1082,8 +1262,14 @@ func matvec_avx2_q4_0_7x32_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*128-1]
 		_ = s[g1*8-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_q4_0_7x32_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 2048 {
+				ge := min(gb+2048, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_q4_0_7x32_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q4_0_7x32_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -1118,8 +1304,14 @@ func matvec_avx2_q8_0_172x64_rows(out []float32, w []byte, s []float32, x []floa
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
 		_ = s[g1*16-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_q8_0_172x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_q8_0_172x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q8_0_172x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -1154,8 +1346,14 @@ func matvec_avx2_q8_0_32x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
 		_ = s[g1*16-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_q8_0_32x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_q8_0_32x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q8_0_32x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -1190,8 +1388,14 @@ func matvec_avx2_q8_0_33x96_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*768-1]
 		_ = s[g1*24-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_q8_0_33x96_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 341 {
+				ge := min(gb+341, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_q8_0_33x96_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q8_0_33x96_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -1226,8 +1430,14 @@ func matvec_avx2_q8_0_4096x4096_rows(out []float32, w []byte, s []float32, x []f
 		_ = x[(q-1)*stride+4095]
 		_ = w[g1*32768-1]
 		_ = s[g1*1024-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_q8_0_4096x4096_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 8 {
+				ge := min(gb+8, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_q8_0_4096x4096_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q8_0_4096x4096_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -1262,8 +1472,14 @@ func matvec_avx2_q8_0_512x64_rows(out []float32, w []byte, s []float32, x []floa
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
 		_ = s[g1*16-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_q8_0_512x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_q8_0_512x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q8_0_512x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -1298,8 +1514,14 @@ func matvec_avx2_q8_0_64x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
 		_ = s[g1*16-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_q8_0_64x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_q8_0_64x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q8_0_64x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -1334,8 +1556,14 @@ func matvec_avx2_q8_0_7x32_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_q8_0_7x32_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 1024 {
+				ge := min(gb+1024, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_q8_0_7x32_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q8_0_7x32_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -1369,8 +1597,14 @@ func matvec_avx512_bf16_172x64_rows(out []float32, w []byte, s []float32, x []fl
 		_ = out[(q-1)*stride+min(g1*16, 172)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_bf16_172x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 128 {
+				ge := min(gb+128, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_bf16_172x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_bf16_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -1404,8 +1638,14 @@ func matvec_avx512_bf16_1x5_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*16, 1)-1]
 		_ = x[(q-1)*stride+4]
 		_ = w[g1*160-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_bf16_1x5_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 1638 {
+				ge := min(gb+1638, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_bf16_1x5_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_bf16_1x5_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -1439,8 +1679,14 @@ func matvec_avx512_bf16_21x1_rows(out []float32, w []byte, s []float32, x []floa
 		_ = out[(q-1)*stride+min(g1*16, 21)-1]
 		_ = x[(q-1)*stride+0]
 		_ = w[g1*32-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_bf16_21x1_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 8192 {
+				ge := min(gb+8192, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_bf16_21x1_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_bf16_21x1_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -1474,8 +1720,14 @@ func matvec_avx512_bf16_32x64_rows(out []float32, w []byte, s []float32, x []flo
 		_ = out[(q-1)*stride+min(g1*16, 32)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_bf16_32x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 128 {
+				ge := min(gb+128, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_bf16_32x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_bf16_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -1509,8 +1761,14 @@ func matvec_avx512_bf16_33x96_rows(out []float32, w []byte, s []float32, x []flo
 		_ = out[(q-1)*stride+min(g1*16, 33)-1]
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*3072-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_bf16_33x96_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 85 {
+				ge := min(gb+85, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_bf16_33x96_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_bf16_33x96_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -1544,8 +1802,14 @@ func matvec_avx512_bf16_64x172_rows(out []float32, w []byte, s []float32, x []fl
 		_ = out[(q-1)*stride+min(g1*16, 64)-1]
 		_ = x[(q-1)*stride+171]
 		_ = w[g1*5504-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_bf16_64x172_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 47 {
+				ge := min(gb+47, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_bf16_64x172_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_bf16_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -1579,8 +1843,14 @@ func matvec_avx512_bf16_64x64_rows(out []float32, w []byte, s []float32, x []flo
 		_ = out[(q-1)*stride+min(g1*16, 64)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_bf16_64x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 128 {
+				ge := min(gb+128, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_bf16_64x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_bf16_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -1614,8 +1884,14 @@ func matvec_avx512_bf16_7x32_rows(out []float32, w []byte, s []float32, x []floa
 		_ = out[(q-1)*stride+min(g1*16, 7)-1]
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*1024-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_bf16_7x32_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_bf16_7x32_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_bf16_7x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -1649,8 +1925,14 @@ func matvec_avx512_f16_172x64_rows(out []float32, w []byte, s []float32, x []flo
 		_ = out[(q-1)*stride+min(g1*16, 172)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_f16_172x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 128 {
+				ge := min(gb+128, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_f16_172x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f16_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -1684,8 +1966,14 @@ func matvec_avx512_f16_1x5_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*16, 1)-1]
 		_ = x[(q-1)*stride+4]
 		_ = w[g1*160-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_f16_1x5_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 1638 {
+				ge := min(gb+1638, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_f16_1x5_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f16_1x5_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -1719,8 +2007,14 @@ func matvec_avx512_f16_21x1_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*16, 21)-1]
 		_ = x[(q-1)*stride+0]
 		_ = w[g1*32-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_f16_21x1_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 8192 {
+				ge := min(gb+8192, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_f16_21x1_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f16_21x1_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -1754,8 +2048,14 @@ func matvec_avx512_f16_32x64_rows(out []float32, w []byte, s []float32, x []floa
 		_ = out[(q-1)*stride+min(g1*16, 32)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_f16_32x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 128 {
+				ge := min(gb+128, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_f16_32x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f16_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -1789,8 +2089,14 @@ func matvec_avx512_f16_33x96_rows(out []float32, w []byte, s []float32, x []floa
 		_ = out[(q-1)*stride+min(g1*16, 33)-1]
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*3072-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_f16_33x96_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 85 {
+				ge := min(gb+85, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_f16_33x96_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f16_33x96_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -1824,8 +2130,14 @@ func matvec_avx512_f16_64x172_rows(out []float32, w []byte, s []float32, x []flo
 		_ = out[(q-1)*stride+min(g1*16, 64)-1]
 		_ = x[(q-1)*stride+171]
 		_ = w[g1*5504-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_f16_64x172_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 47 {
+				ge := min(gb+47, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_f16_64x172_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f16_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -1859,8 +2171,14 @@ func matvec_avx512_f16_64x64_rows(out []float32, w []byte, s []float32, x []floa
 		_ = out[(q-1)*stride+min(g1*16, 64)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_f16_64x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 128 {
+				ge := min(gb+128, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_f16_64x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f16_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -1894,8 +2212,14 @@ func matvec_avx512_f16_7x32_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*16, 7)-1]
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*1024-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_f16_7x32_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_f16_7x32_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f16_7x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -1929,8 +2253,14 @@ func matvec_avx512_f32_172x64_rows(out []float32, w []byte, s []float32, x []flo
 		_ = out[(q-1)*stride+min(g1*16, 172)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*4096-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_f32_172x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 64 {
+				ge := min(gb+64, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_f32_172x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f32_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -1964,8 +2294,14 @@ func matvec_avx512_f32_1x5_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*16, 1)-1]
 		_ = x[(q-1)*stride+4]
 		_ = w[g1*320-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_f32_1x5_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 819 {
+				ge := min(gb+819, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_f32_1x5_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f32_1x5_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -1999,8 +2335,14 @@ func matvec_avx512_f32_21x1_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*16, 21)-1]
 		_ = x[(q-1)*stride+0]
 		_ = w[g1*64-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_f32_21x1_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 4096 {
+				ge := min(gb+4096, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_f32_21x1_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f32_21x1_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -2034,8 +2376,14 @@ func matvec_avx512_f32_32x64_rows(out []float32, w []byte, s []float32, x []floa
 		_ = out[(q-1)*stride+min(g1*16, 32)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*4096-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_f32_32x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 64 {
+				ge := min(gb+64, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_f32_32x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f32_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -2069,8 +2417,14 @@ func matvec_avx512_f32_33x96_rows(out []float32, w []byte, s []float32, x []floa
 		_ = out[(q-1)*stride+min(g1*16, 33)-1]
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*6144-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_f32_33x96_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 42 {
+				ge := min(gb+42, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_f32_33x96_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f32_33x96_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -2104,8 +2458,14 @@ func matvec_avx512_f32_4096x4096_rows(out []float32, w []byte, s []float32, x []
 		_ = out[(q-1)*stride+min(g1*16, 4096)-1]
 		_ = x[(q-1)*stride+4095]
 		_ = w[g1*262144-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_f32_4096x4096_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 1 {
+				ge := min(gb+1, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_f32_4096x4096_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f32_4096x4096_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -2139,8 +2499,14 @@ func matvec_avx512_f32_512x64_rows(out []float32, w []byte, s []float32, x []flo
 		_ = out[(q-1)*stride+min(g1*16, 512)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*4096-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_f32_512x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 64 {
+				ge := min(gb+64, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_f32_512x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f32_512x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -2174,8 +2540,14 @@ func matvec_avx512_f32_64x172_rows(out []float32, w []byte, s []float32, x []flo
 		_ = out[(q-1)*stride+min(g1*16, 64)-1]
 		_ = x[(q-1)*stride+171]
 		_ = w[g1*11008-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_f32_64x172_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 23 {
+				ge := min(gb+23, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_f32_64x172_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f32_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -2209,8 +2581,14 @@ func matvec_avx512_f32_64x64_rows(out []float32, w []byte, s []float32, x []floa
 		_ = out[(q-1)*stride+min(g1*16, 64)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*4096-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_f32_64x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 64 {
+				ge := min(gb+64, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_f32_64x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f32_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -2244,8 +2622,14 @@ func matvec_avx512_f32_7x32_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*16, 7)-1]
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*2048-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_f32_7x32_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 128 {
+				ge := min(gb+128, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_f32_7x32_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_f32_7x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -2280,8 +2664,14 @@ func matvec_avx512_q4_0_172x64_rows(out []float32, w []byte, s []float32, x []fl
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
 		_ = s[g1*32-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_q4_0_172x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_q4_0_172x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q4_0_172x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -2316,8 +2706,14 @@ func matvec_avx512_q4_0_32x64_rows(out []float32, w []byte, s []float32, x []flo
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
 		_ = s[g1*32-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_q4_0_32x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_q4_0_32x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q4_0_32x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -2352,8 +2748,14 @@ func matvec_avx512_q4_0_33x96_rows(out []float32, w []byte, s []float32, x []flo
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*768-1]
 		_ = s[g1*48-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_q4_0_33x96_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 341 {
+				ge := min(gb+341, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_q4_0_33x96_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q4_0_33x96_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -2388,8 +2790,14 @@ func matvec_avx512_q4_0_64x64_rows(out []float32, w []byte, s []float32, x []flo
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
 		_ = s[g1*32-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_q4_0_64x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_q4_0_64x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q4_0_64x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -2424,8 +2832,14 @@ func matvec_avx512_q4_0_7x32_rows(out []float32, w []byte, s []float32, x []floa
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*256-1]
 		_ = s[g1*16-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_q4_0_7x32_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 1024 {
+				ge := min(gb+1024, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_q4_0_7x32_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q4_0_7x32_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -2460,8 +2874,14 @@ func matvec_avx512_q8_0_172x64_rows(out []float32, w []byte, s []float32, x []fl
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
 		_ = s[g1*32-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_q8_0_172x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_q8_0_172x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q8_0_172x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -2496,8 +2916,14 @@ func matvec_avx512_q8_0_32x64_rows(out []float32, w []byte, s []float32, x []flo
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
 		_ = s[g1*32-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_q8_0_32x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_q8_0_32x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q8_0_32x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -2532,8 +2958,14 @@ func matvec_avx512_q8_0_33x96_rows(out []float32, w []byte, s []float32, x []flo
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*1536-1]
 		_ = s[g1*48-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_q8_0_33x96_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 170 {
+				ge := min(gb+170, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_q8_0_33x96_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q8_0_33x96_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -2568,8 +3000,14 @@ func matvec_avx512_q8_0_4096x4096_rows(out []float32, w []byte, s []float32, x [
 		_ = x[(q-1)*stride+4095]
 		_ = w[g1*65536-1]
 		_ = s[g1*2048-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_q8_0_4096x4096_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 4 {
+				ge := min(gb+4, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_q8_0_4096x4096_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q8_0_4096x4096_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -2604,8 +3042,14 @@ func matvec_avx512_q8_0_512x64_rows(out []float32, w []byte, s []float32, x []fl
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
 		_ = s[g1*32-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_q8_0_512x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_q8_0_512x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q8_0_512x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -2640,8 +3084,14 @@ func matvec_avx512_q8_0_64x64_rows(out []float32, w []byte, s []float32, x []flo
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
 		_ = s[g1*32-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_q8_0_64x64_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_q8_0_64x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q8_0_64x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -2676,8 +3126,14 @@ func matvec_avx512_q8_0_7x32_rows(out []float32, w []byte, s []float32, x []floa
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*512-1]
 		_ = s[g1*16-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_q8_0_7x32_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_q8_0_7x32_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q8_0_7x32_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -3238,8 +3694,14 @@ func matvec_sse_bf16_172x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*4, 172)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
-		for ; r < q; r += 4 {
-			matvec_sse_bf16_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_bf16_172x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3265,8 +3727,14 @@ func matvec_sse_bf16_1x5_rows(out []float32, w []byte, s []float32, x []float32,
 		_ = out[(q-1)*stride+min(g1*4, 1)-1]
 		_ = x[(q-1)*stride+4]
 		_ = w[g1*40-1]
-		for ; r < q; r += 4 {
-			matvec_sse_bf16_1x5_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 6553 {
+				ge := min(gb+6553, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_bf16_1x5_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3292,8 +3760,14 @@ func matvec_sse_bf16_21x1_rows(out []float32, w []byte, s []float32, x []float32
 		_ = out[(q-1)*stride+min(g1*4, 21)-1]
 		_ = x[(q-1)*stride+0]
 		_ = w[g1*8-1]
-		for ; r < q; r += 4 {
-			matvec_sse_bf16_21x1_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 32768 {
+				ge := min(gb+32768, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_bf16_21x1_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3319,8 +3793,14 @@ func matvec_sse_bf16_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*4, 32)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
-		for ; r < q; r += 4 {
-			matvec_sse_bf16_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_bf16_32x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3346,8 +3826,14 @@ func matvec_sse_bf16_33x96_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*4, 33)-1]
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*768-1]
-		for ; r < q; r += 4 {
-			matvec_sse_bf16_33x96_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 341 {
+				ge := min(gb+341, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_bf16_33x96_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3373,8 +3859,14 @@ func matvec_sse_bf16_64x172_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*4, 64)-1]
 		_ = x[(q-1)*stride+171]
 		_ = w[g1*1376-1]
-		for ; r < q; r += 4 {
-			matvec_sse_bf16_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 190 {
+				ge := min(gb+190, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_bf16_64x172_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3400,8 +3892,14 @@ func matvec_sse_bf16_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*4, 64)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
-		for ; r < q; r += 4 {
-			matvec_sse_bf16_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_bf16_64x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3427,8 +3925,14 @@ func matvec_sse_bf16_7x32_rows(out []float32, w []byte, s []float32, x []float32
 		_ = out[(q-1)*stride+min(g1*4, 7)-1]
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*256-1]
-		for ; r < q; r += 4 {
-			matvec_sse_bf16_7x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 1024 {
+				ge := min(gb+1024, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_bf16_7x32_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3454,8 +3958,14 @@ func matvec_sse_f16_172x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*4, 172)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
-		for ; r < q; r += 4 {
-			matvec_sse_f16_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_f16_172x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3481,8 +3991,14 @@ func matvec_sse_f16_1x5_rows(out []float32, w []byte, s []float32, x []float32, 
 		_ = out[(q-1)*stride+min(g1*4, 1)-1]
 		_ = x[(q-1)*stride+4]
 		_ = w[g1*40-1]
-		for ; r < q; r += 4 {
-			matvec_sse_f16_1x5_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 6553 {
+				ge := min(gb+6553, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_f16_1x5_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3508,8 +4024,14 @@ func matvec_sse_f16_21x1_rows(out []float32, w []byte, s []float32, x []float32,
 		_ = out[(q-1)*stride+min(g1*4, 21)-1]
 		_ = x[(q-1)*stride+0]
 		_ = w[g1*8-1]
-		for ; r < q; r += 4 {
-			matvec_sse_f16_21x1_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 32768 {
+				ge := min(gb+32768, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_f16_21x1_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3535,8 +4057,14 @@ func matvec_sse_f16_32x64_rows(out []float32, w []byte, s []float32, x []float32
 		_ = out[(q-1)*stride+min(g1*4, 32)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
-		for ; r < q; r += 4 {
-			matvec_sse_f16_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_f16_32x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3562,8 +4090,14 @@ func matvec_sse_f16_33x96_rows(out []float32, w []byte, s []float32, x []float32
 		_ = out[(q-1)*stride+min(g1*4, 33)-1]
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*768-1]
-		for ; r < q; r += 4 {
-			matvec_sse_f16_33x96_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 341 {
+				ge := min(gb+341, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_f16_33x96_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3589,8 +4123,14 @@ func matvec_sse_f16_64x172_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*4, 64)-1]
 		_ = x[(q-1)*stride+171]
 		_ = w[g1*1376-1]
-		for ; r < q; r += 4 {
-			matvec_sse_f16_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 190 {
+				ge := min(gb+190, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_f16_64x172_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3616,8 +4156,14 @@ func matvec_sse_f16_64x64_rows(out []float32, w []byte, s []float32, x []float32
 		_ = out[(q-1)*stride+min(g1*4, 64)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
-		for ; r < q; r += 4 {
-			matvec_sse_f16_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_f16_64x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3643,8 +4189,14 @@ func matvec_sse_f16_7x32_rows(out []float32, w []byte, s []float32, x []float32,
 		_ = out[(q-1)*stride+min(g1*4, 7)-1]
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*256-1]
-		for ; r < q; r += 4 {
-			matvec_sse_f16_7x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 1024 {
+				ge := min(gb+1024, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_f16_7x32_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3670,8 +4222,14 @@ func matvec_sse_f32_172x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*4, 172)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
-		for ; r < q; r += 4 {
-			matvec_sse_f32_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_f32_172x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3697,8 +4255,14 @@ func matvec_sse_f32_1x5_rows(out []float32, w []byte, s []float32, x []float32, 
 		_ = out[(q-1)*stride+min(g1*4, 1)-1]
 		_ = x[(q-1)*stride+4]
 		_ = w[g1*80-1]
-		for ; r < q; r += 4 {
-			matvec_sse_f32_1x5_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 3276 {
+				ge := min(gb+3276, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_f32_1x5_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3724,8 +4288,14 @@ func matvec_sse_f32_21x1_rows(out []float32, w []byte, s []float32, x []float32,
 		_ = out[(q-1)*stride+min(g1*4, 21)-1]
 		_ = x[(q-1)*stride+0]
 		_ = w[g1*16-1]
-		for ; r < q; r += 4 {
-			matvec_sse_f32_21x1_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 16384 {
+				ge := min(gb+16384, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_f32_21x1_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3751,8 +4321,14 @@ func matvec_sse_f32_32x64_rows(out []float32, w []byte, s []float32, x []float32
 		_ = out[(q-1)*stride+min(g1*4, 32)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
-		for ; r < q; r += 4 {
-			matvec_sse_f32_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_f32_32x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3778,8 +4354,14 @@ func matvec_sse_f32_33x96_rows(out []float32, w []byte, s []float32, x []float32
 		_ = out[(q-1)*stride+min(g1*4, 33)-1]
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*1536-1]
-		for ; r < q; r += 4 {
-			matvec_sse_f32_33x96_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 170 {
+				ge := min(gb+170, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_f32_33x96_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3805,8 +4387,14 @@ func matvec_sse_f32_4096x4096_rows(out []float32, w []byte, s []float32, x []flo
 		_ = out[(q-1)*stride+min(g1*4, 4096)-1]
 		_ = x[(q-1)*stride+4095]
 		_ = w[g1*65536-1]
-		for ; r < q; r += 4 {
-			matvec_sse_f32_4096x4096_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 4 {
+				ge := min(gb+4, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_f32_4096x4096_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3832,8 +4420,14 @@ func matvec_sse_f32_512x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*4, 512)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
-		for ; r < q; r += 4 {
-			matvec_sse_f32_512x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_f32_512x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3859,8 +4453,14 @@ func matvec_sse_f32_64x172_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*4, 64)-1]
 		_ = x[(q-1)*stride+171]
 		_ = w[g1*2752-1]
-		for ; r < q; r += 4 {
-			matvec_sse_f32_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 95 {
+				ge := min(gb+95, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_f32_64x172_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3886,8 +4486,14 @@ func matvec_sse_f32_64x64_rows(out []float32, w []byte, s []float32, x []float32
 		_ = out[(q-1)*stride+min(g1*4, 64)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
-		for ; r < q; r += 4 {
-			matvec_sse_f32_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_f32_64x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3913,8 +4519,14 @@ func matvec_sse_f32_7x32_rows(out []float32, w []byte, s []float32, x []float32,
 		_ = out[(q-1)*stride+min(g1*4, 7)-1]
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*512-1]
-		for ; r < q; r += 4 {
-			matvec_sse_f32_7x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_f32_7x32_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3941,8 +4553,14 @@ func matvec_sse_q4_0_172x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*128-1]
 		_ = s[g1*8-1]
-		for ; r < q; r += 4 {
-			matvec_sse_q4_0_172x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 2048 {
+				ge := min(gb+2048, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_q4_0_172x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3969,8 +4587,14 @@ func matvec_sse_q4_0_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*128-1]
 		_ = s[g1*8-1]
-		for ; r < q; r += 4 {
-			matvec_sse_q4_0_32x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 2048 {
+				ge := min(gb+2048, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_q4_0_32x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -3997,8 +4621,14 @@ func matvec_sse_q4_0_33x96_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*192-1]
 		_ = s[g1*12-1]
-		for ; r < q; r += 4 {
-			matvec_sse_q4_0_33x96_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 1365 {
+				ge := min(gb+1365, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_q4_0_33x96_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -4025,8 +4655,14 @@ func matvec_sse_q4_0_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*128-1]
 		_ = s[g1*8-1]
-		for ; r < q; r += 4 {
-			matvec_sse_q4_0_64x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 2048 {
+				ge := min(gb+2048, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_q4_0_64x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -4053,8 +4689,14 @@ func matvec_sse_q4_0_7x32_rows(out []float32, w []byte, s []float32, x []float32
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*64-1]
 		_ = s[g1*4-1]
-		for ; r < q; r += 4 {
-			matvec_sse_q4_0_7x32_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 4096 {
+				ge := min(gb+4096, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_q4_0_7x32_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -4081,8 +4723,14 @@ func matvec_sse_q8_0_172x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		for ; r < q; r += 4 {
-			matvec_sse_q8_0_172x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 1024 {
+				ge := min(gb+1024, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_q8_0_172x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -4109,8 +4757,14 @@ func matvec_sse_q8_0_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		for ; r < q; r += 4 {
-			matvec_sse_q8_0_32x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 1024 {
+				ge := min(gb+1024, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_q8_0_32x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -4137,8 +4791,14 @@ func matvec_sse_q8_0_33x96_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*384-1]
 		_ = s[g1*12-1]
-		for ; r < q; r += 4 {
-			matvec_sse_q8_0_33x96_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 682 {
+				ge := min(gb+682, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_q8_0_33x96_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -4165,8 +4825,14 @@ func matvec_sse_q8_0_4096x4096_rows(out []float32, w []byte, s []float32, x []fl
 		_ = x[(q-1)*stride+4095]
 		_ = w[g1*16384-1]
 		_ = s[g1*512-1]
-		for ; r < q; r += 4 {
-			matvec_sse_q8_0_4096x4096_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 16 {
+				ge := min(gb+16, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_q8_0_4096x4096_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -4193,8 +4859,14 @@ func matvec_sse_q8_0_512x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		for ; r < q; r += 4 {
-			matvec_sse_q8_0_512x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 1024 {
+				ge := min(gb+1024, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_q8_0_512x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -4221,8 +4893,14 @@ func matvec_sse_q8_0_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		for ; r < q; r += 4 {
-			matvec_sse_q8_0_64x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 1024 {
+				ge := min(gb+1024, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_q8_0_64x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -4249,8 +4927,14 @@ func matvec_sse_q8_0_7x32_rows(out []float32, w []byte, s []float32, x []float32
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*128-1]
 		_ = s[g1*4-1]
-		for ; r < q; r += 4 {
-			matvec_sse_q8_0_7x32_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 2048 {
+				ge := min(gb+2048, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_q8_0_7x32_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {

@@ -1086,8 +1086,14 @@ func matvec_neon_bf16_172x64_rows(out []float32, w []byte, s []float32, x []floa
 		_ = out[(q-1)*stride+min(g1*4, 172)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
-		for ; r < q; r += 4 {
-			matvec_neon_bf16_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_bf16_172x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1113,8 +1119,14 @@ func matvec_neon_bf16_1x5_rows(out []float32, w []byte, s []float32, x []float32
 		_ = out[(q-1)*stride+min(g1*4, 1)-1]
 		_ = x[(q-1)*stride+4]
 		_ = w[g1*40-1]
-		for ; r < q; r += 4 {
-			matvec_neon_bf16_1x5_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 6553 {
+				ge := min(gb+6553, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_bf16_1x5_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1140,8 +1152,14 @@ func matvec_neon_bf16_21x1_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*4, 21)-1]
 		_ = x[(q-1)*stride+0]
 		_ = w[g1*8-1]
-		for ; r < q; r += 4 {
-			matvec_neon_bf16_21x1_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 32768 {
+				ge := min(gb+32768, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_bf16_21x1_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1167,8 +1185,14 @@ func matvec_neon_bf16_32x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*4, 32)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
-		for ; r < q; r += 4 {
-			matvec_neon_bf16_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_bf16_32x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1194,8 +1218,14 @@ func matvec_neon_bf16_33x96_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*4, 33)-1]
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*768-1]
-		for ; r < q; r += 4 {
-			matvec_neon_bf16_33x96_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 341 {
+				ge := min(gb+341, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_bf16_33x96_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1221,8 +1251,14 @@ func matvec_neon_bf16_64x172_rows(out []float32, w []byte, s []float32, x []floa
 		_ = out[(q-1)*stride+min(g1*4, 64)-1]
 		_ = x[(q-1)*stride+171]
 		_ = w[g1*1376-1]
-		for ; r < q; r += 4 {
-			matvec_neon_bf16_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 190 {
+				ge := min(gb+190, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_bf16_64x172_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1248,8 +1284,14 @@ func matvec_neon_bf16_64x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*4, 64)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
-		for ; r < q; r += 4 {
-			matvec_neon_bf16_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_bf16_64x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1275,8 +1317,14 @@ func matvec_neon_bf16_7x32_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*4, 7)-1]
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*256-1]
-		for ; r < q; r += 4 {
-			matvec_neon_bf16_7x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 1024 {
+				ge := min(gb+1024, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_bf16_7x32_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1302,8 +1350,14 @@ func matvec_neon_f16_172x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*4, 172)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
-		for ; r < q; r += 4 {
-			matvec_neon_f16_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_f16_172x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1329,8 +1383,14 @@ func matvec_neon_f16_1x5_rows(out []float32, w []byte, s []float32, x []float32,
 		_ = out[(q-1)*stride+min(g1*4, 1)-1]
 		_ = x[(q-1)*stride+4]
 		_ = w[g1*40-1]
-		for ; r < q; r += 4 {
-			matvec_neon_f16_1x5_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 6553 {
+				ge := min(gb+6553, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_f16_1x5_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1356,8 +1416,14 @@ func matvec_neon_f16_21x1_rows(out []float32, w []byte, s []float32, x []float32
 		_ = out[(q-1)*stride+min(g1*4, 21)-1]
 		_ = x[(q-1)*stride+0]
 		_ = w[g1*8-1]
-		for ; r < q; r += 4 {
-			matvec_neon_f16_21x1_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 32768 {
+				ge := min(gb+32768, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_f16_21x1_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1383,8 +1449,14 @@ func matvec_neon_f16_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*4, 32)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
-		for ; r < q; r += 4 {
-			matvec_neon_f16_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_f16_32x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1410,8 +1482,14 @@ func matvec_neon_f16_33x96_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*4, 33)-1]
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*768-1]
-		for ; r < q; r += 4 {
-			matvec_neon_f16_33x96_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 341 {
+				ge := min(gb+341, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_f16_33x96_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1437,8 +1515,14 @@ func matvec_neon_f16_64x172_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*4, 64)-1]
 		_ = x[(q-1)*stride+171]
 		_ = w[g1*1376-1]
-		for ; r < q; r += 4 {
-			matvec_neon_f16_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 190 {
+				ge := min(gb+190, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_f16_64x172_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1464,8 +1548,14 @@ func matvec_neon_f16_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*4, 64)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*512-1]
-		for ; r < q; r += 4 {
-			matvec_neon_f16_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_f16_64x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1491,8 +1581,14 @@ func matvec_neon_f16_7x32_rows(out []float32, w []byte, s []float32, x []float32
 		_ = out[(q-1)*stride+min(g1*4, 7)-1]
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*256-1]
-		for ; r < q; r += 4 {
-			matvec_neon_f16_7x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 1024 {
+				ge := min(gb+1024, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_f16_7x32_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1518,8 +1614,14 @@ func matvec_neon_f32_172x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*4, 172)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
-		for ; r < q; r += 4 {
-			matvec_neon_f32_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_f32_172x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1545,8 +1647,14 @@ func matvec_neon_f32_1x5_rows(out []float32, w []byte, s []float32, x []float32,
 		_ = out[(q-1)*stride+min(g1*4, 1)-1]
 		_ = x[(q-1)*stride+4]
 		_ = w[g1*80-1]
-		for ; r < q; r += 4 {
-			matvec_neon_f32_1x5_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 3276 {
+				ge := min(gb+3276, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_f32_1x5_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1572,8 +1680,14 @@ func matvec_neon_f32_21x1_rows(out []float32, w []byte, s []float32, x []float32
 		_ = out[(q-1)*stride+min(g1*4, 21)-1]
 		_ = x[(q-1)*stride+0]
 		_ = w[g1*16-1]
-		for ; r < q; r += 4 {
-			matvec_neon_f32_21x1_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 16384 {
+				ge := min(gb+16384, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_f32_21x1_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1599,8 +1713,14 @@ func matvec_neon_f32_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*4, 32)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
-		for ; r < q; r += 4 {
-			matvec_neon_f32_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_f32_32x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1626,8 +1746,14 @@ func matvec_neon_f32_33x96_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*4, 33)-1]
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*1536-1]
-		for ; r < q; r += 4 {
-			matvec_neon_f32_33x96_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 170 {
+				ge := min(gb+170, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_f32_33x96_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1653,8 +1779,14 @@ func matvec_neon_f32_4096x4096_rows(out []float32, w []byte, s []float32, x []fl
 		_ = out[(q-1)*stride+min(g1*4, 4096)-1]
 		_ = x[(q-1)*stride+4095]
 		_ = w[g1*65536-1]
-		for ; r < q; r += 4 {
-			matvec_neon_f32_4096x4096_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 4 {
+				ge := min(gb+4, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_f32_4096x4096_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1680,8 +1812,14 @@ func matvec_neon_f32_512x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*4, 512)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
-		for ; r < q; r += 4 {
-			matvec_neon_f32_512x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_f32_512x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1707,8 +1845,14 @@ func matvec_neon_f32_64x172_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*4, 64)-1]
 		_ = x[(q-1)*stride+171]
 		_ = w[g1*2752-1]
-		for ; r < q; r += 4 {
-			matvec_neon_f32_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 95 {
+				ge := min(gb+95, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_f32_64x172_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1734,8 +1878,14 @@ func matvec_neon_f32_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*4, 64)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
-		for ; r < q; r += 4 {
-			matvec_neon_f32_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_f32_64x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1761,8 +1911,14 @@ func matvec_neon_f32_7x32_rows(out []float32, w []byte, s []float32, x []float32
 		_ = out[(q-1)*stride+min(g1*4, 7)-1]
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*512-1]
-		for ; r < q; r += 4 {
-			matvec_neon_f32_7x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_f32_7x32_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1789,8 +1945,14 @@ func matvec_neon_q4_0_172x64_rows(out []float32, w []byte, s []float32, x []floa
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*128-1]
 		_ = s[g1*8-1]
-		for ; r < q; r += 4 {
-			matvec_neon_q4_0_172x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 2048 {
+				ge := min(gb+2048, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_q4_0_172x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1817,8 +1979,14 @@ func matvec_neon_q4_0_32x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*128-1]
 		_ = s[g1*8-1]
-		for ; r < q; r += 4 {
-			matvec_neon_q4_0_32x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 2048 {
+				ge := min(gb+2048, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_q4_0_32x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1845,8 +2013,14 @@ func matvec_neon_q4_0_33x96_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*192-1]
 		_ = s[g1*12-1]
-		for ; r < q; r += 4 {
-			matvec_neon_q4_0_33x96_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 1365 {
+				ge := min(gb+1365, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_q4_0_33x96_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1873,8 +2047,14 @@ func matvec_neon_q4_0_64x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*128-1]
 		_ = s[g1*8-1]
-		for ; r < q; r += 4 {
-			matvec_neon_q4_0_64x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 2048 {
+				ge := min(gb+2048, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_q4_0_64x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1901,8 +2081,14 @@ func matvec_neon_q4_0_7x32_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*64-1]
 		_ = s[g1*4-1]
-		for ; r < q; r += 4 {
-			matvec_neon_q4_0_7x32_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 4096 {
+				ge := min(gb+4096, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_q4_0_7x32_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1929,8 +2115,14 @@ func matvec_neon_q8_0_172x64_rows(out []float32, w []byte, s []float32, x []floa
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		for ; r < q; r += 4 {
-			matvec_neon_q8_0_172x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 1024 {
+				ge := min(gb+1024, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_q8_0_172x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1957,8 +2149,14 @@ func matvec_neon_q8_0_32x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		for ; r < q; r += 4 {
-			matvec_neon_q8_0_32x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 1024 {
+				ge := min(gb+1024, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_q8_0_32x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -1985,8 +2183,14 @@ func matvec_neon_q8_0_33x96_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(q-1)*stride+95]
 		_ = w[g1*384-1]
 		_ = s[g1*12-1]
-		for ; r < q; r += 4 {
-			matvec_neon_q8_0_33x96_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 682 {
+				ge := min(gb+682, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_q8_0_33x96_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -2013,8 +2217,14 @@ func matvec_neon_q8_0_4096x4096_rows(out []float32, w []byte, s []float32, x []f
 		_ = x[(q-1)*stride+4095]
 		_ = w[g1*16384-1]
 		_ = s[g1*512-1]
-		for ; r < q; r += 4 {
-			matvec_neon_q8_0_4096x4096_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 16 {
+				ge := min(gb+16, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_q8_0_4096x4096_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -2041,8 +2251,14 @@ func matvec_neon_q8_0_512x64_rows(out []float32, w []byte, s []float32, x []floa
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		for ; r < q; r += 4 {
-			matvec_neon_q8_0_512x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 1024 {
+				ge := min(gb+1024, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_q8_0_512x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -2069,8 +2285,14 @@ func matvec_neon_q8_0_64x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		for ; r < q; r += 4 {
-			matvec_neon_q8_0_64x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 1024 {
+				ge := min(gb+1024, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_q8_0_64x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -2097,8 +2319,14 @@ func matvec_neon_q8_0_7x32_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*128-1]
 		_ = s[g1*4-1]
-		for ; r < q; r += 4 {
-			matvec_neon_q8_0_7x32_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 2048 {
+				ge := min(gb+2048, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_q8_0_7x32_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {

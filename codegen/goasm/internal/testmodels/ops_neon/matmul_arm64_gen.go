@@ -22,8 +22,14 @@ func matvec_neon_bf16_16x32_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*4, 16)-1]
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*256-1]
-		for ; r < q; r += 4 {
-			matvec_neon_bf16_16x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 1024 {
+				ge := min(gb+1024, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_bf16_16x32_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -49,8 +55,14 @@ func matvec_neon_f16_16x32_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*4, 16)-1]
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*256-1]
-		for ; r < q; r += 4 {
-			matvec_neon_f16_16x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 1024 {
+				ge := min(gb+1024, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_f16_16x32_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -76,8 +88,14 @@ func matvec_neon_f32_40x32_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*4, 40)-1]
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*512-1]
-		for ; r < q; r += 4 {
-			matvec_neon_f32_40x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_f32_40x32_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -104,8 +122,14 @@ func matvec_neon_q4_0_32x32_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*64-1]
 		_ = s[g1*4-1]
-		for ; r < q; r += 4 {
-			matvec_neon_q4_0_32x32_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 4096 {
+				ge := min(gb+4096, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_q4_0_32x32_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -132,8 +156,14 @@ func matvec_neon_q8_0_32x32_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(q-1)*stride+31]
 		_ = w[g1*128-1]
 		_ = s[g1*4-1]
-		for ; r < q; r += 4 {
-			matvec_neon_q8_0_32x32_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 2048 {
+				ge := min(gb+2048, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_q8_0_32x32_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {

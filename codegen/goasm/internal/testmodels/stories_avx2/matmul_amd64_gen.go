@@ -27,8 +27,14 @@ func matvec_avx2_f32_172x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*8, 172)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_f32_172x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 128 {
+				ge := min(gb+128, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_f32_172x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -62,8 +68,14 @@ func matvec_avx2_f32_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*8, 32)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_f32_32x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 128 {
+				ge := min(gb+128, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_f32_32x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -97,8 +109,14 @@ func matvec_avx2_f32_512x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*8, 512)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_f32_512x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 128 {
+				ge := min(gb+128, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_f32_512x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_512x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -132,8 +150,14 @@ func matvec_avx2_f32_64x172_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*8, 64)-1]
 		_ = x[(q-1)*stride+171]
 		_ = w[g1*5504-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_f32_64x172_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 47 {
+				ge := min(gb+47, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_f32_64x172_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
@@ -167,8 +191,14 @@ func matvec_avx2_f32_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*8, 64)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*2048-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_f32_64x64_rows8_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 128 {
+				ge := min(gb+128, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_f32_64x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_f32_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)

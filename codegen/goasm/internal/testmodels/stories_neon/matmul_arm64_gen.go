@@ -22,8 +22,14 @@ func matvec_neon_f32_172x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*4, 172)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
-		for ; r < q; r += 4 {
-			matvec_neon_f32_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_f32_172x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -49,8 +55,14 @@ func matvec_neon_f32_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*4, 32)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
-		for ; r < q; r += 4 {
-			matvec_neon_f32_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_f32_32x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -76,8 +88,14 @@ func matvec_neon_f32_512x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*4, 512)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
-		for ; r < q; r += 4 {
-			matvec_neon_f32_512x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_f32_512x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -103,8 +121,14 @@ func matvec_neon_f32_64x172_rows(out []float32, w []byte, s []float32, x []float
 		_ = out[(q-1)*stride+min(g1*4, 64)-1]
 		_ = x[(q-1)*stride+171]
 		_ = w[g1*2752-1]
-		for ; r < q; r += 4 {
-			matvec_neon_f32_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 95 {
+				ge := min(gb+95, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_f32_64x172_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -130,8 +154,14 @@ func matvec_neon_f32_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*4, 64)-1]
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*1024-1]
-		for ; r < q; r += 4 {
-			matvec_neon_f32_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_neon_f32_64x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {

@@ -22,8 +22,14 @@ func matvec_sse_f32_64x172_rows(out []float32, w []byte, s []float32, x []float3
 		_ = out[(q-1)*stride+min(g1*4, 64)-1]
 		_ = x[(q-1)*stride+171]
 		_ = w[g1*2752-1]
-		for ; r < q; r += 4 {
-			matvec_sse_f32_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 95 {
+				ge := min(gb+95, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_f32_64x172_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -50,8 +56,14 @@ func matvec_sse_q8_0_172x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		for ; r < q; r += 4 {
-			matvec_sse_q8_0_172x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 1024 {
+				ge := min(gb+1024, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_q8_0_172x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -78,8 +90,14 @@ func matvec_sse_q8_0_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		for ; r < q; r += 4 {
-			matvec_sse_q8_0_32x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 1024 {
+				ge := min(gb+1024, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_q8_0_32x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -106,8 +124,14 @@ func matvec_sse_q8_0_512x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		for ; r < q; r += 4 {
-			matvec_sse_q8_0_512x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 1024 {
+				ge := min(gb+1024, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_q8_0_512x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {
@@ -134,8 +158,14 @@ func matvec_sse_q8_0_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(q-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		for ; r < q; r += 4 {
-			matvec_sse_q8_0_64x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%4; qm > 0 {
+			for gb := g0; gb < g1; gb += 1024 {
+				ge := min(gb+1024, g1)
+				for rm := 0; rm < qm; rm += 4 {
+					matvec_sse_q8_0_64x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 	}
 	for ; r < rows; r++ {

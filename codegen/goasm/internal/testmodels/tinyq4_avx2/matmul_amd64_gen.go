@@ -28,8 +28,14 @@ func matvec_avx2_q4_0_128x128_rows(out []float32, w []byte, s []float32, x []flo
 		_ = x[(q-1)*stride+127]
 		_ = w[g1*512-1]
 		_ = s[g1*32-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_q4_0_128x128_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_q4_0_128x128_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q4_0_128x128_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -64,8 +70,14 @@ func matvec_avx2_q4_0_128x384_rows(out []float32, w []byte, s []float32, x []flo
 		_ = x[(q-1)*stride+383]
 		_ = w[g1*1536-1]
 		_ = s[g1*96-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_q4_0_128x384_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 170 {
+				ge := min(gb+170, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_q4_0_128x384_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q4_0_128x384_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -100,8 +112,14 @@ func matvec_avx2_q4_0_384x128_rows(out []float32, w []byte, s []float32, x []flo
 		_ = x[(q-1)*stride+127]
 		_ = w[g1*512-1]
 		_ = s[g1*32-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_q4_0_384x128_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_q4_0_384x128_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q4_0_384x128_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -136,8 +154,14 @@ func matvec_avx2_q4_0_64x128_rows(out []float32, w []byte, s []float32, x []floa
 		_ = x[(q-1)*stride+127]
 		_ = w[g1*512-1]
 		_ = s[g1*32-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_q4_0_64x128_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 512 {
+				ge := min(gb+512, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_q4_0_64x128_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q4_0_64x128_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -172,8 +196,14 @@ func matvec_avx2_q8_0_2048x128_rows(out []float32, w []byte, s []float32, x []fl
 		_ = x[(q-1)*stride+127]
 		_ = w[g1*1024-1]
 		_ = s[g1*32-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx2_q8_0_2048x128_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 256 {
+				ge := min(gb+256, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx2_q8_0_2048x128_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx2_q8_0_2048x128_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)

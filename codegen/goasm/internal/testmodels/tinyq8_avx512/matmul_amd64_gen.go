@@ -28,8 +28,14 @@ func matvec_avx512_q8_0_128x128_rows(out []float32, w []byte, s []float32, x []f
 		_ = x[(q-1)*stride+127]
 		_ = w[g1*2048-1]
 		_ = s[g1*64-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_q8_0_128x128_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 128 {
+				ge := min(gb+128, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_q8_0_128x128_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q8_0_128x128_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -64,8 +70,14 @@ func matvec_avx512_q8_0_128x384_rows(out []float32, w []byte, s []float32, x []f
 		_ = x[(q-1)*stride+383]
 		_ = w[g1*6144-1]
 		_ = s[g1*192-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_q8_0_128x384_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 42 {
+				ge := min(gb+42, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_q8_0_128x384_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q8_0_128x384_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -100,8 +112,14 @@ func matvec_avx512_q8_0_2048x128_rows(out []float32, w []byte, s []float32, x []
 		_ = x[(q-1)*stride+127]
 		_ = w[g1*2048-1]
 		_ = s[g1*64-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_q8_0_2048x128_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 128 {
+				ge := min(gb+128, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_q8_0_2048x128_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q8_0_2048x128_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -136,8 +154,14 @@ func matvec_avx512_q8_0_384x128_rows(out []float32, w []byte, s []float32, x []f
 		_ = x[(q-1)*stride+127]
 		_ = w[g1*2048-1]
 		_ = s[g1*64-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_q8_0_384x128_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 128 {
+				ge := min(gb+128, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_q8_0_384x128_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q8_0_384x128_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
@@ -172,8 +196,14 @@ func matvec_avx512_q8_0_64x128_rows(out []float32, w []byte, s []float32, x []fl
 		_ = x[(q-1)*stride+127]
 		_ = w[g1*2048-1]
 		_ = s[g1*64-1]
-		for ; r+8 <= q; r += 8 {
-			matvec_avx512_q8_0_64x128_rows8_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
+		if qm := q - q%8; qm > 0 {
+			for gb := g0; gb < g1; gb += 128 {
+				ge := min(gb+128, g1)
+				for rm := 0; rm < qm; rm += 8 {
+					matvec_avx512_q8_0_64x128_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+				}
+			}
+			r = qm
 		}
 		for ; r < q; r += 4 {
 			matvec_avx512_q8_0_64x128_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
