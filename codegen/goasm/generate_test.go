@@ -69,9 +69,9 @@ func TestGenerateDeterministic(t *testing.T) {
 		"matvec_arm64_gen.s":  "WORD $",
 		"matvec_other_gen.go": "//go:build !amd64 && !arm64",
 		"matmul_gen.go":       "matvec_neon_f16_5x7_rows,",
-		"matmul_amd64_gen.go": "matvec_avx2_q8_0_13x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)",
+		"matmul_amd64_gen.go": "matvec_avx2_q8_0_13x64_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)",
 		"matmul_amd64_gen.s":  "TEXT ·matvec_avx2_q8_0_13x64_rows_asm(SB), NOSPLIT, $64-56",
-		"matmul_arm64_gen.go": "matvec_neon_f16_5x7_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)",
+		"matmul_arm64_gen.go": "matvec_neon_f16_5x7_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)",
 		"matmul_arm64_gen.s":  "TEXT ·matvec_neon_f16_5x7_rows_asm(SB), NOSPLIT, $0-56",
 		"matmul_other_gen.go": "//go:build !amd64 && !arm64",
 	}

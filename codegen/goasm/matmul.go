@@ -99,35 +99,51 @@ func matmulArchGo(pkg, arch string, ks []MatVec) string {
 		b.WriteString("\tif g0 == g1 {\n\t\treturn\n\t}\n")
 		b.WriteString("\tr := 0\n")
 		if asm {
-			fmt.Fprintf(&b, "\tif q := rows - rows%%%d; q > 0 {\n", MatMulRows)
-			fmt.Fprintf(&b, "\t\t_ = out[(q-1)*stride+min(g1*%d, %d)-1]\n", m.Lanes(), m.N)
-			fmt.Fprintf(&b, "\t\t_ = x[(q-1)*stride+%d]\n", m.K-1)
-			fmt.Fprintf(&b, "\t\t_ = w[g1*%d-1]\n", m.groupBytes())
+			// Passes of step rows (8 on AVX-512 and AVX2, else 4) cover
+			// all rows; the last pass ends at the last row, overlapping
+			// the one before when rows is not a multiple of step: it
+			// recomputes some rows to the same bits instead of sending the
+			// rest through the matvec one row at a time, which on a large
+			// matrix streams all its weights again per row. The passes run
+			// block of row groups by block, so a block's weights stay in
+			// L2 for every pass after the first.
 			sp := "nil"
 			if m.DType.Quantized() {
-				fmt.Fprintf(&b, "\t\t_ = s[g1*%d-1]\n", m.groupScales())
 				sp = "&s[0]"
 			}
-			// The passes over rows run block of groups by block of groups,
-			// so a block's weights stay in L2 for every pass after the
-			// first (a pass over the whole matrix would stream it from
-			// memory again each time).
-			main, step := rn+"_asm", MatMulRows
+			kernels := []struct {
+				name string
+				step int
+			}{{rn + "_asm", MatMulRows}}
 			if m.ISA == AVX512 || m.ISA == AVX2 {
-				main, step = rn+"8_asm", 8
+				kernels = []struct {
+					name string
+					step int
+				}{{rn + "8_asm", 8}, {rn + "_asm", MatMulRows}}
 			}
 			block := max(1, rowsBlockBytes/m.groupBytes())
-			fmt.Fprintf(&b, "\t\tif qm := q - q%%%d; qm > 0 {\n", step)
-			fmt.Fprintf(&b, "\t\t\tfor gb := g0; gb < g1; gb += %d {\n", block)
-			fmt.Fprintf(&b, "\t\t\t\tge := min(gb+%d, g1)\n", block)
-			fmt.Fprintf(&b, "\t\t\t\tfor rm := 0; rm < qm; rm += %d {\n", step)
-			fmt.Fprintf(&b, "\t\t\t\t\t%s(&out[rm*stride], &w[0], %s, &x[rm*stride], stride, gb, ge)\n\t\t\t\t}\n\t\t\t}\n", main, sp)
-			b.WriteString("\t\t\tr = qm\n\t\t}\n")
-			if step != MatMulRows {
-				fmt.Fprintf(&b, "\t\tfor ; r < q; r += %d {\n", MatMulRows)
-				fmt.Fprintf(&b, "\t\t\t%s_asm(&out[r*stride], &w[0], %s, &x[r*stride], stride, g0, g1)\n\t\t}\n", rn, sp)
+			fmt.Fprintf(&b, "\tif rows >= %d {\n", MatMulRows)
+			fmt.Fprintf(&b, "\t\t_ = out[(rows-1)*stride+min(g1*%d, %d)-1]\n", m.Lanes(), m.N)
+			fmt.Fprintf(&b, "\t\t_ = x[(rows-1)*stride+%d]\n", m.K-1)
+			fmt.Fprintf(&b, "\t\t_ = w[g1*%d-1]\n", m.groupBytes())
+			if m.DType.Quantized() {
+				fmt.Fprintf(&b, "\t\t_ = s[g1*%d-1]\n", m.groupScales())
 			}
-			b.WriteString("\t}\n")
+			fmt.Fprintf(&b, "\t\tstep := %d\n", kernels[len(kernels)-1].step)
+			if len(kernels) == 2 {
+				b.WriteString("\t\tif rows >= 8 {\n\t\t\tstep = 8\n\t\t}\n")
+			}
+			fmt.Fprintf(&b, "\t\tfor gb := g0; gb < g1; gb += %d {\n", block)
+			fmt.Fprintf(&b, "\t\t\tge := min(gb+%d, g1)\n", block)
+			b.WriteString("\t\t\tfor rm := 0; rm < rows; rm += step {\n")
+			b.WriteString("\t\t\t\tr0 := min(rm, rows-step)\n")
+			if len(kernels) == 2 {
+				b.WriteString("\t\t\t\tif step == 8 {\n")
+				fmt.Fprintf(&b, "\t\t\t\t\t%s(&out[r0*stride], &w[0], %s, &x[r0*stride], stride, gb, ge)\n", kernels[0].name, sp)
+				b.WriteString("\t\t\t\t\tcontinue\n\t\t\t\t}\n")
+			}
+			fmt.Fprintf(&b, "\t\t\t\t%s(&out[r0*stride], &w[0], %s, &x[r0*stride], stride, gb, ge)\n", kernels[len(kernels)-1].name, sp)
+			b.WriteString("\t\t\t}\n\t\t}\n\t\treturn\n\t}\n")
 		}
 		b.WriteString("\tfor ; r < rows; r++ {\n")
 		fmt.Fprintf(&b, "\t\t%s(out[r*stride:], w, s, x[r*stride:], g0, g1)\n\t}\n}\n\n", name)

@@ -23,22 +23,26 @@ func matvec_avx2_bf16_172x64_rows(out []float32, w []byte, s []float32, x []floa
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 172)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 172)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 256 {
-				ge := min(gb+256, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_bf16_172x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 256 {
+			ge := min(gb+256, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_bf16_172x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_bf16_172x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_bf16_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_bf16_172x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -64,22 +68,26 @@ func matvec_avx2_bf16_1x5_rows(out []float32, w []byte, s []float32, x []float32
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 1)-1]
-		_ = x[(q-1)*stride+4]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 1)-1]
+		_ = x[(rows-1)*stride+4]
 		_ = w[g1*80-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 3276 {
-				ge := min(gb+3276, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_bf16_1x5_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 3276 {
+			ge := min(gb+3276, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_bf16_1x5_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_bf16_1x5_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_bf16_1x5_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_bf16_1x5(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -105,22 +113,26 @@ func matvec_avx2_bf16_21x1_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 21)-1]
-		_ = x[(q-1)*stride+0]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 21)-1]
+		_ = x[(rows-1)*stride+0]
 		_ = w[g1*16-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 16384 {
-				ge := min(gb+16384, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_bf16_21x1_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 16384 {
+			ge := min(gb+16384, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_bf16_21x1_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_bf16_21x1_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_bf16_21x1_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_bf16_21x1(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -146,22 +158,26 @@ func matvec_avx2_bf16_32x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 32)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 32)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 256 {
-				ge := min(gb+256, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_bf16_32x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 256 {
+			ge := min(gb+256, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_bf16_32x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_bf16_32x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_bf16_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_bf16_32x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -187,22 +203,26 @@ func matvec_avx2_bf16_33x96_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 33)-1]
-		_ = x[(q-1)*stride+95]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 33)-1]
+		_ = x[(rows-1)*stride+95]
 		_ = w[g1*1536-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 170 {
-				ge := min(gb+170, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_bf16_33x96_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 170 {
+			ge := min(gb+170, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_bf16_33x96_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_bf16_33x96_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_bf16_33x96_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_bf16_33x96(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -228,22 +248,26 @@ func matvec_avx2_bf16_64x172_rows(out []float32, w []byte, s []float32, x []floa
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 64)-1]
-		_ = x[(q-1)*stride+171]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 64)-1]
+		_ = x[(rows-1)*stride+171]
 		_ = w[g1*2752-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 95 {
-				ge := min(gb+95, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_bf16_64x172_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 95 {
+			ge := min(gb+95, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_bf16_64x172_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_bf16_64x172_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_bf16_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_bf16_64x172(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -269,22 +293,26 @@ func matvec_avx2_bf16_64x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 64)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 64)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 256 {
-				ge := min(gb+256, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_bf16_64x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 256 {
+			ge := min(gb+256, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_bf16_64x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_bf16_64x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_bf16_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_bf16_64x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -310,22 +338,26 @@ func matvec_avx2_bf16_7x32_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 7)-1]
-		_ = x[(q-1)*stride+31]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 7)-1]
+		_ = x[(rows-1)*stride+31]
 		_ = w[g1*512-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 512 {
-				ge := min(gb+512, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_bf16_7x32_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 512 {
+			ge := min(gb+512, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_bf16_7x32_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_bf16_7x32_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_bf16_7x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_bf16_7x32(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -351,22 +383,26 @@ func matvec_avx2_f16_172x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 172)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 172)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 256 {
-				ge := min(gb+256, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_f16_172x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 256 {
+			ge := min(gb+256, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_f16_172x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_f16_172x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_f16_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_f16_172x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -392,22 +428,26 @@ func matvec_avx2_f16_1x5_rows(out []float32, w []byte, s []float32, x []float32,
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 1)-1]
-		_ = x[(q-1)*stride+4]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 1)-1]
+		_ = x[(rows-1)*stride+4]
 		_ = w[g1*80-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 3276 {
-				ge := min(gb+3276, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_f16_1x5_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 3276 {
+			ge := min(gb+3276, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_f16_1x5_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_f16_1x5_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_f16_1x5_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_f16_1x5(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -433,22 +473,26 @@ func matvec_avx2_f16_21x1_rows(out []float32, w []byte, s []float32, x []float32
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 21)-1]
-		_ = x[(q-1)*stride+0]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 21)-1]
+		_ = x[(rows-1)*stride+0]
 		_ = w[g1*16-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 16384 {
-				ge := min(gb+16384, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_f16_21x1_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 16384 {
+			ge := min(gb+16384, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_f16_21x1_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_f16_21x1_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_f16_21x1_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_f16_21x1(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -474,22 +518,26 @@ func matvec_avx2_f16_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 32)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 32)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 256 {
-				ge := min(gb+256, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_f16_32x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 256 {
+			ge := min(gb+256, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_f16_32x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_f16_32x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_f16_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_f16_32x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -515,22 +563,26 @@ func matvec_avx2_f16_33x96_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 33)-1]
-		_ = x[(q-1)*stride+95]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 33)-1]
+		_ = x[(rows-1)*stride+95]
 		_ = w[g1*1536-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 170 {
-				ge := min(gb+170, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_f16_33x96_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 170 {
+			ge := min(gb+170, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_f16_33x96_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_f16_33x96_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_f16_33x96_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_f16_33x96(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -556,22 +608,26 @@ func matvec_avx2_f16_64x172_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 64)-1]
-		_ = x[(q-1)*stride+171]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 64)-1]
+		_ = x[(rows-1)*stride+171]
 		_ = w[g1*2752-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 95 {
-				ge := min(gb+95, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_f16_64x172_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 95 {
+			ge := min(gb+95, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_f16_64x172_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_f16_64x172_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_f16_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_f16_64x172(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -597,22 +653,26 @@ func matvec_avx2_f16_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 64)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 64)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 256 {
-				ge := min(gb+256, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_f16_64x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 256 {
+			ge := min(gb+256, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_f16_64x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_f16_64x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_f16_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_f16_64x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -638,22 +698,26 @@ func matvec_avx2_f16_7x32_rows(out []float32, w []byte, s []float32, x []float32
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 7)-1]
-		_ = x[(q-1)*stride+31]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 7)-1]
+		_ = x[(rows-1)*stride+31]
 		_ = w[g1*512-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 512 {
-				ge := min(gb+512, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_f16_7x32_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 512 {
+			ge := min(gb+512, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_f16_7x32_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_f16_7x32_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_f16_7x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_f16_7x32(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -679,22 +743,26 @@ func matvec_avx2_f32_172x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 172)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 172)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*2048-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 128 {
-				ge := min(gb+128, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_f32_172x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 128 {
+			ge := min(gb+128, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_f32_172x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_f32_172x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_f32_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_f32_172x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -720,22 +788,26 @@ func matvec_avx2_f32_1x5_rows(out []float32, w []byte, s []float32, x []float32,
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 1)-1]
-		_ = x[(q-1)*stride+4]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 1)-1]
+		_ = x[(rows-1)*stride+4]
 		_ = w[g1*160-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 1638 {
-				ge := min(gb+1638, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_f32_1x5_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 1638 {
+			ge := min(gb+1638, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_f32_1x5_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_f32_1x5_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_f32_1x5_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_f32_1x5(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -761,22 +833,26 @@ func matvec_avx2_f32_21x1_rows(out []float32, w []byte, s []float32, x []float32
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 21)-1]
-		_ = x[(q-1)*stride+0]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 21)-1]
+		_ = x[(rows-1)*stride+0]
 		_ = w[g1*32-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 8192 {
-				ge := min(gb+8192, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_f32_21x1_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 8192 {
+			ge := min(gb+8192, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_f32_21x1_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_f32_21x1_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_f32_21x1_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_f32_21x1(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -802,22 +878,26 @@ func matvec_avx2_f32_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 32)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 32)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*2048-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 128 {
-				ge := min(gb+128, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_f32_32x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 128 {
+			ge := min(gb+128, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_f32_32x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_f32_32x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_f32_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_f32_32x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -843,22 +923,26 @@ func matvec_avx2_f32_33x96_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 33)-1]
-		_ = x[(q-1)*stride+95]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 33)-1]
+		_ = x[(rows-1)*stride+95]
 		_ = w[g1*3072-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 85 {
-				ge := min(gb+85, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_f32_33x96_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 85 {
+			ge := min(gb+85, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_f32_33x96_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_f32_33x96_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_f32_33x96_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_f32_33x96(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -884,22 +968,26 @@ func matvec_avx2_f32_4096x4096_rows(out []float32, w []byte, s []float32, x []fl
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 4096)-1]
-		_ = x[(q-1)*stride+4095]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 4096)-1]
+		_ = x[(rows-1)*stride+4095]
 		_ = w[g1*131072-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 2 {
-				ge := min(gb+2, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_f32_4096x4096_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 2 {
+			ge := min(gb+2, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_f32_4096x4096_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_f32_4096x4096_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_f32_4096x4096_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_f32_4096x4096(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -925,22 +1013,26 @@ func matvec_avx2_f32_512x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 512)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 512)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*2048-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 128 {
-				ge := min(gb+128, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_f32_512x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 128 {
+			ge := min(gb+128, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_f32_512x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_f32_512x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_f32_512x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_f32_512x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -966,22 +1058,26 @@ func matvec_avx2_f32_64x172_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 64)-1]
-		_ = x[(q-1)*stride+171]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 64)-1]
+		_ = x[(rows-1)*stride+171]
 		_ = w[g1*5504-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 47 {
-				ge := min(gb+47, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_f32_64x172_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 47 {
+			ge := min(gb+47, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_f32_64x172_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_f32_64x172_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_f32_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_f32_64x172(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1007,22 +1103,26 @@ func matvec_avx2_f32_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 64)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 64)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*2048-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 128 {
-				ge := min(gb+128, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_f32_64x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 128 {
+			ge := min(gb+128, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_f32_64x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_f32_64x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_f32_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_f32_64x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1048,22 +1148,26 @@ func matvec_avx2_f32_7x32_rows(out []float32, w []byte, s []float32, x []float32
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 7)-1]
-		_ = x[(q-1)*stride+31]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 7)-1]
+		_ = x[(rows-1)*stride+31]
 		_ = w[g1*1024-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 256 {
-				ge := min(gb+256, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_f32_7x32_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 256 {
+			ge := min(gb+256, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_f32_7x32_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_f32_7x32_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_f32_7x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_f32_7x32(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1089,23 +1193,27 @@ func matvec_avx2_q4_0_172x64_rows(out []float32, w []byte, s []float32, x []floa
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 172)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 172)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*16-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 1024 {
-				ge := min(gb+1024, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_q4_0_172x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 1024 {
+			ge := min(gb+1024, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_q4_0_172x64_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_q4_0_172x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_q4_0_172x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_q4_0_172x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1131,23 +1239,27 @@ func matvec_avx2_q4_0_32x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 32)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 32)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*16-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 1024 {
-				ge := min(gb+1024, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_q4_0_32x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 1024 {
+			ge := min(gb+1024, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_q4_0_32x64_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_q4_0_32x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_q4_0_32x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_q4_0_32x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1173,23 +1285,27 @@ func matvec_avx2_q4_0_33x96_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 33)-1]
-		_ = x[(q-1)*stride+95]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 33)-1]
+		_ = x[(rows-1)*stride+95]
 		_ = w[g1*384-1]
 		_ = s[g1*24-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 682 {
-				ge := min(gb+682, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_q4_0_33x96_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 682 {
+			ge := min(gb+682, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_q4_0_33x96_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_q4_0_33x96_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_q4_0_33x96_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_q4_0_33x96(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1215,23 +1331,27 @@ func matvec_avx2_q4_0_64x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 64)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 64)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*16-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 1024 {
-				ge := min(gb+1024, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_q4_0_64x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 1024 {
+			ge := min(gb+1024, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_q4_0_64x64_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_q4_0_64x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_q4_0_64x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_q4_0_64x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1257,23 +1377,27 @@ func matvec_avx2_q4_0_7x32_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 7)-1]
-		_ = x[(q-1)*stride+31]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 7)-1]
+		_ = x[(rows-1)*stride+31]
 		_ = w[g1*128-1]
 		_ = s[g1*8-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 2048 {
-				ge := min(gb+2048, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_q4_0_7x32_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 2048 {
+			ge := min(gb+2048, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_q4_0_7x32_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_q4_0_7x32_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_q4_0_7x32_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_q4_0_7x32(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1299,23 +1423,27 @@ func matvec_avx2_q8_0_172x64_rows(out []float32, w []byte, s []float32, x []floa
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 172)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 172)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*512-1]
 		_ = s[g1*16-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 512 {
-				ge := min(gb+512, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_q8_0_172x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 512 {
+			ge := min(gb+512, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_q8_0_172x64_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_q8_0_172x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_q8_0_172x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_q8_0_172x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1341,23 +1469,27 @@ func matvec_avx2_q8_0_32x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 32)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 32)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*512-1]
 		_ = s[g1*16-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 512 {
-				ge := min(gb+512, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_q8_0_32x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 512 {
+			ge := min(gb+512, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_q8_0_32x64_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_q8_0_32x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_q8_0_32x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_q8_0_32x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1383,23 +1515,27 @@ func matvec_avx2_q8_0_33x96_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 33)-1]
-		_ = x[(q-1)*stride+95]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 33)-1]
+		_ = x[(rows-1)*stride+95]
 		_ = w[g1*768-1]
 		_ = s[g1*24-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 341 {
-				ge := min(gb+341, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_q8_0_33x96_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 341 {
+			ge := min(gb+341, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_q8_0_33x96_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_q8_0_33x96_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_q8_0_33x96_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_q8_0_33x96(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1425,23 +1561,27 @@ func matvec_avx2_q8_0_4096x4096_rows(out []float32, w []byte, s []float32, x []f
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 4096)-1]
-		_ = x[(q-1)*stride+4095]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 4096)-1]
+		_ = x[(rows-1)*stride+4095]
 		_ = w[g1*32768-1]
 		_ = s[g1*1024-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 8 {
-				ge := min(gb+8, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_q8_0_4096x4096_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 8 {
+			ge := min(gb+8, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_q8_0_4096x4096_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_q8_0_4096x4096_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_q8_0_4096x4096_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_q8_0_4096x4096(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1467,23 +1607,27 @@ func matvec_avx2_q8_0_512x64_rows(out []float32, w []byte, s []float32, x []floa
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 512)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 512)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*512-1]
 		_ = s[g1*16-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 512 {
-				ge := min(gb+512, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_q8_0_512x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 512 {
+			ge := min(gb+512, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_q8_0_512x64_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_q8_0_512x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_q8_0_512x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_q8_0_512x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1509,23 +1653,27 @@ func matvec_avx2_q8_0_64x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 64)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 64)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*512-1]
 		_ = s[g1*16-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 512 {
-				ge := min(gb+512, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_q8_0_64x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 512 {
+			ge := min(gb+512, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_q8_0_64x64_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_q8_0_64x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_q8_0_64x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_q8_0_64x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1551,23 +1699,27 @@ func matvec_avx2_q8_0_7x32_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 7)-1]
-		_ = x[(q-1)*stride+31]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 7)-1]
+		_ = x[(rows-1)*stride+31]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 1024 {
-				ge := min(gb+1024, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_q8_0_7x32_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 1024 {
+			ge := min(gb+1024, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_q8_0_7x32_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_q8_0_7x32_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_q8_0_7x32_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_q8_0_7x32(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1593,22 +1745,26 @@ func matvec_avx512_bf16_172x64_rows(out []float32, w []byte, s []float32, x []fl
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 172)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 172)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*2048-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 128 {
-				ge := min(gb+128, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_bf16_172x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 128 {
+			ge := min(gb+128, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_bf16_172x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_bf16_172x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_bf16_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_bf16_172x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1634,22 +1790,26 @@ func matvec_avx512_bf16_1x5_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 1)-1]
-		_ = x[(q-1)*stride+4]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 1)-1]
+		_ = x[(rows-1)*stride+4]
 		_ = w[g1*160-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 1638 {
-				ge := min(gb+1638, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_bf16_1x5_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 1638 {
+			ge := min(gb+1638, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_bf16_1x5_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_bf16_1x5_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_bf16_1x5_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_bf16_1x5(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1675,22 +1835,26 @@ func matvec_avx512_bf16_21x1_rows(out []float32, w []byte, s []float32, x []floa
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 21)-1]
-		_ = x[(q-1)*stride+0]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 21)-1]
+		_ = x[(rows-1)*stride+0]
 		_ = w[g1*32-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 8192 {
-				ge := min(gb+8192, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_bf16_21x1_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 8192 {
+			ge := min(gb+8192, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_bf16_21x1_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_bf16_21x1_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_bf16_21x1_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_bf16_21x1(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1716,22 +1880,26 @@ func matvec_avx512_bf16_32x64_rows(out []float32, w []byte, s []float32, x []flo
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 32)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 32)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*2048-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 128 {
-				ge := min(gb+128, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_bf16_32x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 128 {
+			ge := min(gb+128, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_bf16_32x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_bf16_32x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_bf16_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_bf16_32x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1757,22 +1925,26 @@ func matvec_avx512_bf16_33x96_rows(out []float32, w []byte, s []float32, x []flo
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 33)-1]
-		_ = x[(q-1)*stride+95]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 33)-1]
+		_ = x[(rows-1)*stride+95]
 		_ = w[g1*3072-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 85 {
-				ge := min(gb+85, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_bf16_33x96_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 85 {
+			ge := min(gb+85, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_bf16_33x96_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_bf16_33x96_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_bf16_33x96_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_bf16_33x96(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1798,22 +1970,26 @@ func matvec_avx512_bf16_64x172_rows(out []float32, w []byte, s []float32, x []fl
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 64)-1]
-		_ = x[(q-1)*stride+171]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 64)-1]
+		_ = x[(rows-1)*stride+171]
 		_ = w[g1*5504-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 47 {
-				ge := min(gb+47, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_bf16_64x172_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 47 {
+			ge := min(gb+47, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_bf16_64x172_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_bf16_64x172_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_bf16_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_bf16_64x172(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1839,22 +2015,26 @@ func matvec_avx512_bf16_64x64_rows(out []float32, w []byte, s []float32, x []flo
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 64)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 64)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*2048-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 128 {
-				ge := min(gb+128, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_bf16_64x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 128 {
+			ge := min(gb+128, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_bf16_64x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_bf16_64x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_bf16_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_bf16_64x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1880,22 +2060,26 @@ func matvec_avx512_bf16_7x32_rows(out []float32, w []byte, s []float32, x []floa
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 7)-1]
-		_ = x[(q-1)*stride+31]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 7)-1]
+		_ = x[(rows-1)*stride+31]
 		_ = w[g1*1024-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 256 {
-				ge := min(gb+256, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_bf16_7x32_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 256 {
+			ge := min(gb+256, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_bf16_7x32_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_bf16_7x32_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_bf16_7x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_bf16_7x32(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1921,22 +2105,26 @@ func matvec_avx512_f16_172x64_rows(out []float32, w []byte, s []float32, x []flo
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 172)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 172)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*2048-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 128 {
-				ge := min(gb+128, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_f16_172x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 128 {
+			ge := min(gb+128, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_f16_172x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_f16_172x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_f16_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_f16_172x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1962,22 +2150,26 @@ func matvec_avx512_f16_1x5_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 1)-1]
-		_ = x[(q-1)*stride+4]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 1)-1]
+		_ = x[(rows-1)*stride+4]
 		_ = w[g1*160-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 1638 {
-				ge := min(gb+1638, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_f16_1x5_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 1638 {
+			ge := min(gb+1638, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_f16_1x5_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_f16_1x5_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_f16_1x5_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_f16_1x5(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2003,22 +2195,26 @@ func matvec_avx512_f16_21x1_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 21)-1]
-		_ = x[(q-1)*stride+0]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 21)-1]
+		_ = x[(rows-1)*stride+0]
 		_ = w[g1*32-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 8192 {
-				ge := min(gb+8192, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_f16_21x1_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 8192 {
+			ge := min(gb+8192, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_f16_21x1_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_f16_21x1_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_f16_21x1_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_f16_21x1(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2044,22 +2240,26 @@ func matvec_avx512_f16_32x64_rows(out []float32, w []byte, s []float32, x []floa
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 32)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 32)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*2048-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 128 {
-				ge := min(gb+128, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_f16_32x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 128 {
+			ge := min(gb+128, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_f16_32x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_f16_32x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_f16_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_f16_32x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2085,22 +2285,26 @@ func matvec_avx512_f16_33x96_rows(out []float32, w []byte, s []float32, x []floa
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 33)-1]
-		_ = x[(q-1)*stride+95]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 33)-1]
+		_ = x[(rows-1)*stride+95]
 		_ = w[g1*3072-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 85 {
-				ge := min(gb+85, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_f16_33x96_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 85 {
+			ge := min(gb+85, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_f16_33x96_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_f16_33x96_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_f16_33x96_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_f16_33x96(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2126,22 +2330,26 @@ func matvec_avx512_f16_64x172_rows(out []float32, w []byte, s []float32, x []flo
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 64)-1]
-		_ = x[(q-1)*stride+171]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 64)-1]
+		_ = x[(rows-1)*stride+171]
 		_ = w[g1*5504-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 47 {
-				ge := min(gb+47, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_f16_64x172_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 47 {
+			ge := min(gb+47, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_f16_64x172_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_f16_64x172_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_f16_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_f16_64x172(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2167,22 +2375,26 @@ func matvec_avx512_f16_64x64_rows(out []float32, w []byte, s []float32, x []floa
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 64)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 64)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*2048-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 128 {
-				ge := min(gb+128, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_f16_64x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 128 {
+			ge := min(gb+128, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_f16_64x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_f16_64x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_f16_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_f16_64x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2208,22 +2420,26 @@ func matvec_avx512_f16_7x32_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 7)-1]
-		_ = x[(q-1)*stride+31]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 7)-1]
+		_ = x[(rows-1)*stride+31]
 		_ = w[g1*1024-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 256 {
-				ge := min(gb+256, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_f16_7x32_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 256 {
+			ge := min(gb+256, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_f16_7x32_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_f16_7x32_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_f16_7x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_f16_7x32(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2249,22 +2465,26 @@ func matvec_avx512_f32_172x64_rows(out []float32, w []byte, s []float32, x []flo
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 172)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 172)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*4096-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 64 {
-				ge := min(gb+64, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_f32_172x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 64 {
+			ge := min(gb+64, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_f32_172x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_f32_172x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_f32_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_f32_172x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2290,22 +2510,26 @@ func matvec_avx512_f32_1x5_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 1)-1]
-		_ = x[(q-1)*stride+4]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 1)-1]
+		_ = x[(rows-1)*stride+4]
 		_ = w[g1*320-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 819 {
-				ge := min(gb+819, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_f32_1x5_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 819 {
+			ge := min(gb+819, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_f32_1x5_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_f32_1x5_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_f32_1x5_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_f32_1x5(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2331,22 +2555,26 @@ func matvec_avx512_f32_21x1_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 21)-1]
-		_ = x[(q-1)*stride+0]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 21)-1]
+		_ = x[(rows-1)*stride+0]
 		_ = w[g1*64-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 4096 {
-				ge := min(gb+4096, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_f32_21x1_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 4096 {
+			ge := min(gb+4096, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_f32_21x1_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_f32_21x1_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_f32_21x1_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_f32_21x1(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2372,22 +2600,26 @@ func matvec_avx512_f32_32x64_rows(out []float32, w []byte, s []float32, x []floa
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 32)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 32)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*4096-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 64 {
-				ge := min(gb+64, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_f32_32x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 64 {
+			ge := min(gb+64, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_f32_32x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_f32_32x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_f32_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_f32_32x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2413,22 +2645,26 @@ func matvec_avx512_f32_33x96_rows(out []float32, w []byte, s []float32, x []floa
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 33)-1]
-		_ = x[(q-1)*stride+95]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 33)-1]
+		_ = x[(rows-1)*stride+95]
 		_ = w[g1*6144-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 42 {
-				ge := min(gb+42, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_f32_33x96_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 42 {
+			ge := min(gb+42, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_f32_33x96_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_f32_33x96_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_f32_33x96_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_f32_33x96(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2454,22 +2690,26 @@ func matvec_avx512_f32_4096x4096_rows(out []float32, w []byte, s []float32, x []
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 4096)-1]
-		_ = x[(q-1)*stride+4095]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 4096)-1]
+		_ = x[(rows-1)*stride+4095]
 		_ = w[g1*262144-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 1 {
-				ge := min(gb+1, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_f32_4096x4096_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 1 {
+			ge := min(gb+1, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_f32_4096x4096_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_f32_4096x4096_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_f32_4096x4096_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_f32_4096x4096(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2495,22 +2735,26 @@ func matvec_avx512_f32_512x64_rows(out []float32, w []byte, s []float32, x []flo
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 512)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 512)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*4096-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 64 {
-				ge := min(gb+64, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_f32_512x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 64 {
+			ge := min(gb+64, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_f32_512x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_f32_512x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_f32_512x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_f32_512x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2536,22 +2780,26 @@ func matvec_avx512_f32_64x172_rows(out []float32, w []byte, s []float32, x []flo
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 64)-1]
-		_ = x[(q-1)*stride+171]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 64)-1]
+		_ = x[(rows-1)*stride+171]
 		_ = w[g1*11008-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 23 {
-				ge := min(gb+23, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_f32_64x172_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 23 {
+			ge := min(gb+23, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_f32_64x172_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_f32_64x172_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_f32_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_f32_64x172(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2577,22 +2825,26 @@ func matvec_avx512_f32_64x64_rows(out []float32, w []byte, s []float32, x []floa
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 64)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 64)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*4096-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 64 {
-				ge := min(gb+64, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_f32_64x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 64 {
+			ge := min(gb+64, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_f32_64x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_f32_64x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_f32_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_f32_64x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2618,22 +2870,26 @@ func matvec_avx512_f32_7x32_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 7)-1]
-		_ = x[(q-1)*stride+31]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 7)-1]
+		_ = x[(rows-1)*stride+31]
 		_ = w[g1*2048-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 128 {
-				ge := min(gb+128, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_f32_7x32_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 128 {
+			ge := min(gb+128, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_f32_7x32_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_f32_7x32_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_f32_7x32_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_f32_7x32(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2659,23 +2915,27 @@ func matvec_avx512_q4_0_172x64_rows(out []float32, w []byte, s []float32, x []fl
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 172)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 172)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*512-1]
 		_ = s[g1*32-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 512 {
-				ge := min(gb+512, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_q4_0_172x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 512 {
+			ge := min(gb+512, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_q4_0_172x64_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_q4_0_172x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_q4_0_172x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_q4_0_172x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2701,23 +2961,27 @@ func matvec_avx512_q4_0_32x64_rows(out []float32, w []byte, s []float32, x []flo
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 32)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 32)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*512-1]
 		_ = s[g1*32-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 512 {
-				ge := min(gb+512, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_q4_0_32x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 512 {
+			ge := min(gb+512, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_q4_0_32x64_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_q4_0_32x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_q4_0_32x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_q4_0_32x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2743,23 +3007,27 @@ func matvec_avx512_q4_0_33x96_rows(out []float32, w []byte, s []float32, x []flo
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 33)-1]
-		_ = x[(q-1)*stride+95]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 33)-1]
+		_ = x[(rows-1)*stride+95]
 		_ = w[g1*768-1]
 		_ = s[g1*48-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 341 {
-				ge := min(gb+341, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_q4_0_33x96_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 341 {
+			ge := min(gb+341, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_q4_0_33x96_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_q4_0_33x96_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_q4_0_33x96_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_q4_0_33x96(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2785,23 +3053,27 @@ func matvec_avx512_q4_0_64x64_rows(out []float32, w []byte, s []float32, x []flo
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 64)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 64)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*512-1]
 		_ = s[g1*32-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 512 {
-				ge := min(gb+512, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_q4_0_64x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 512 {
+			ge := min(gb+512, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_q4_0_64x64_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_q4_0_64x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_q4_0_64x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_q4_0_64x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2827,23 +3099,27 @@ func matvec_avx512_q4_0_7x32_rows(out []float32, w []byte, s []float32, x []floa
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 7)-1]
-		_ = x[(q-1)*stride+31]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 7)-1]
+		_ = x[(rows-1)*stride+31]
 		_ = w[g1*256-1]
 		_ = s[g1*16-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 1024 {
-				ge := min(gb+1024, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_q4_0_7x32_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 1024 {
+			ge := min(gb+1024, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_q4_0_7x32_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_q4_0_7x32_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_q4_0_7x32_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_q4_0_7x32(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2869,23 +3145,27 @@ func matvec_avx512_q8_0_172x64_rows(out []float32, w []byte, s []float32, x []fl
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 172)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 172)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
 		_ = s[g1*32-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 256 {
-				ge := min(gb+256, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_q8_0_172x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 256 {
+			ge := min(gb+256, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_q8_0_172x64_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_q8_0_172x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_q8_0_172x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_q8_0_172x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2911,23 +3191,27 @@ func matvec_avx512_q8_0_32x64_rows(out []float32, w []byte, s []float32, x []flo
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 32)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 32)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
 		_ = s[g1*32-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 256 {
-				ge := min(gb+256, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_q8_0_32x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 256 {
+			ge := min(gb+256, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_q8_0_32x64_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_q8_0_32x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_q8_0_32x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_q8_0_32x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2953,23 +3237,27 @@ func matvec_avx512_q8_0_33x96_rows(out []float32, w []byte, s []float32, x []flo
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 33)-1]
-		_ = x[(q-1)*stride+95]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 33)-1]
+		_ = x[(rows-1)*stride+95]
 		_ = w[g1*1536-1]
 		_ = s[g1*48-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 170 {
-				ge := min(gb+170, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_q8_0_33x96_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 170 {
+			ge := min(gb+170, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_q8_0_33x96_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_q8_0_33x96_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_q8_0_33x96_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_q8_0_33x96(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2995,23 +3283,27 @@ func matvec_avx512_q8_0_4096x4096_rows(out []float32, w []byte, s []float32, x [
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 4096)-1]
-		_ = x[(q-1)*stride+4095]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 4096)-1]
+		_ = x[(rows-1)*stride+4095]
 		_ = w[g1*65536-1]
 		_ = s[g1*2048-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 4 {
-				ge := min(gb+4, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_q8_0_4096x4096_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 4 {
+			ge := min(gb+4, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_q8_0_4096x4096_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_q8_0_4096x4096_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_q8_0_4096x4096_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_q8_0_4096x4096(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -3037,23 +3329,27 @@ func matvec_avx512_q8_0_512x64_rows(out []float32, w []byte, s []float32, x []fl
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 512)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 512)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
 		_ = s[g1*32-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 256 {
-				ge := min(gb+256, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_q8_0_512x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 256 {
+			ge := min(gb+256, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_q8_0_512x64_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_q8_0_512x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_q8_0_512x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_q8_0_512x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -3079,23 +3375,27 @@ func matvec_avx512_q8_0_64x64_rows(out []float32, w []byte, s []float32, x []flo
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 64)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 64)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
 		_ = s[g1*32-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 256 {
-				ge := min(gb+256, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_q8_0_64x64_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 256 {
+			ge := min(gb+256, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_q8_0_64x64_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_q8_0_64x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_q8_0_64x64_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_q8_0_64x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -3121,23 +3421,27 @@ func matvec_avx512_q8_0_7x32_rows(out []float32, w []byte, s []float32, x []floa
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 7)-1]
-		_ = x[(q-1)*stride+31]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 7)-1]
+		_ = x[(rows-1)*stride+31]
 		_ = w[g1*512-1]
 		_ = s[g1*16-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 512 {
-				ge := min(gb+512, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_q8_0_7x32_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 512 {
+			ge := min(gb+512, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_q8_0_7x32_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_q8_0_7x32_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_q8_0_7x32_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_q8_0_7x32(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -3690,19 +3994,19 @@ func matvec_sse_bf16_172x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 172)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 172)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*512-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 512 {
-				ge := min(gb+512, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_bf16_172x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 512 {
+			ge := min(gb+512, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_bf16_172x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_bf16_172x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -3723,19 +4027,19 @@ func matvec_sse_bf16_1x5_rows(out []float32, w []byte, s []float32, x []float32,
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 1)-1]
-		_ = x[(q-1)*stride+4]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 1)-1]
+		_ = x[(rows-1)*stride+4]
 		_ = w[g1*40-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 6553 {
-				ge := min(gb+6553, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_bf16_1x5_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 6553 {
+			ge := min(gb+6553, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_bf16_1x5_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_bf16_1x5(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -3756,19 +4060,19 @@ func matvec_sse_bf16_21x1_rows(out []float32, w []byte, s []float32, x []float32
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 21)-1]
-		_ = x[(q-1)*stride+0]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 21)-1]
+		_ = x[(rows-1)*stride+0]
 		_ = w[g1*8-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 32768 {
-				ge := min(gb+32768, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_bf16_21x1_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 32768 {
+			ge := min(gb+32768, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_bf16_21x1_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_bf16_21x1(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -3789,19 +4093,19 @@ func matvec_sse_bf16_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 32)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 32)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*512-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 512 {
-				ge := min(gb+512, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_bf16_32x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 512 {
+			ge := min(gb+512, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_bf16_32x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_bf16_32x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -3822,19 +4126,19 @@ func matvec_sse_bf16_33x96_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 33)-1]
-		_ = x[(q-1)*stride+95]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 33)-1]
+		_ = x[(rows-1)*stride+95]
 		_ = w[g1*768-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 341 {
-				ge := min(gb+341, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_bf16_33x96_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 341 {
+			ge := min(gb+341, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_bf16_33x96_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_bf16_33x96(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -3855,19 +4159,19 @@ func matvec_sse_bf16_64x172_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 64)-1]
-		_ = x[(q-1)*stride+171]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 64)-1]
+		_ = x[(rows-1)*stride+171]
 		_ = w[g1*1376-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 190 {
-				ge := min(gb+190, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_bf16_64x172_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 190 {
+			ge := min(gb+190, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_bf16_64x172_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_bf16_64x172(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -3888,19 +4192,19 @@ func matvec_sse_bf16_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 64)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 64)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*512-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 512 {
-				ge := min(gb+512, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_bf16_64x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 512 {
+			ge := min(gb+512, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_bf16_64x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_bf16_64x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -3921,19 +4225,19 @@ func matvec_sse_bf16_7x32_rows(out []float32, w []byte, s []float32, x []float32
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 7)-1]
-		_ = x[(q-1)*stride+31]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 7)-1]
+		_ = x[(rows-1)*stride+31]
 		_ = w[g1*256-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 1024 {
-				ge := min(gb+1024, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_bf16_7x32_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 1024 {
+			ge := min(gb+1024, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_bf16_7x32_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_bf16_7x32(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -3954,19 +4258,19 @@ func matvec_sse_f16_172x64_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 172)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 172)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*512-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 512 {
-				ge := min(gb+512, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_f16_172x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 512 {
+			ge := min(gb+512, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_f16_172x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_f16_172x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -3987,19 +4291,19 @@ func matvec_sse_f16_1x5_rows(out []float32, w []byte, s []float32, x []float32, 
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 1)-1]
-		_ = x[(q-1)*stride+4]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 1)-1]
+		_ = x[(rows-1)*stride+4]
 		_ = w[g1*40-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 6553 {
-				ge := min(gb+6553, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_f16_1x5_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 6553 {
+			ge := min(gb+6553, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_f16_1x5_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_f16_1x5(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4020,19 +4324,19 @@ func matvec_sse_f16_21x1_rows(out []float32, w []byte, s []float32, x []float32,
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 21)-1]
-		_ = x[(q-1)*stride+0]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 21)-1]
+		_ = x[(rows-1)*stride+0]
 		_ = w[g1*8-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 32768 {
-				ge := min(gb+32768, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_f16_21x1_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 32768 {
+			ge := min(gb+32768, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_f16_21x1_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_f16_21x1(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4053,19 +4357,19 @@ func matvec_sse_f16_32x64_rows(out []float32, w []byte, s []float32, x []float32
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 32)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 32)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*512-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 512 {
-				ge := min(gb+512, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_f16_32x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 512 {
+			ge := min(gb+512, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_f16_32x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_f16_32x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4086,19 +4390,19 @@ func matvec_sse_f16_33x96_rows(out []float32, w []byte, s []float32, x []float32
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 33)-1]
-		_ = x[(q-1)*stride+95]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 33)-1]
+		_ = x[(rows-1)*stride+95]
 		_ = w[g1*768-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 341 {
-				ge := min(gb+341, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_f16_33x96_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 341 {
+			ge := min(gb+341, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_f16_33x96_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_f16_33x96(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4119,19 +4423,19 @@ func matvec_sse_f16_64x172_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 64)-1]
-		_ = x[(q-1)*stride+171]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 64)-1]
+		_ = x[(rows-1)*stride+171]
 		_ = w[g1*1376-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 190 {
-				ge := min(gb+190, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_f16_64x172_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 190 {
+			ge := min(gb+190, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_f16_64x172_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_f16_64x172(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4152,19 +4456,19 @@ func matvec_sse_f16_64x64_rows(out []float32, w []byte, s []float32, x []float32
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 64)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 64)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*512-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 512 {
-				ge := min(gb+512, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_f16_64x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 512 {
+			ge := min(gb+512, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_f16_64x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_f16_64x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4185,19 +4489,19 @@ func matvec_sse_f16_7x32_rows(out []float32, w []byte, s []float32, x []float32,
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 7)-1]
-		_ = x[(q-1)*stride+31]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 7)-1]
+		_ = x[(rows-1)*stride+31]
 		_ = w[g1*256-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 1024 {
-				ge := min(gb+1024, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_f16_7x32_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 1024 {
+			ge := min(gb+1024, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_f16_7x32_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_f16_7x32(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4218,19 +4522,19 @@ func matvec_sse_f32_172x64_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 172)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 172)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 256 {
-				ge := min(gb+256, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_f32_172x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 256 {
+			ge := min(gb+256, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_f32_172x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_f32_172x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4251,19 +4555,19 @@ func matvec_sse_f32_1x5_rows(out []float32, w []byte, s []float32, x []float32, 
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 1)-1]
-		_ = x[(q-1)*stride+4]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 1)-1]
+		_ = x[(rows-1)*stride+4]
 		_ = w[g1*80-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 3276 {
-				ge := min(gb+3276, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_f32_1x5_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 3276 {
+			ge := min(gb+3276, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_f32_1x5_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_f32_1x5(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4284,19 +4588,19 @@ func matvec_sse_f32_21x1_rows(out []float32, w []byte, s []float32, x []float32,
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 21)-1]
-		_ = x[(q-1)*stride+0]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 21)-1]
+		_ = x[(rows-1)*stride+0]
 		_ = w[g1*16-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 16384 {
-				ge := min(gb+16384, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_f32_21x1_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 16384 {
+			ge := min(gb+16384, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_f32_21x1_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_f32_21x1(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4317,19 +4621,19 @@ func matvec_sse_f32_32x64_rows(out []float32, w []byte, s []float32, x []float32
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 32)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 32)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 256 {
-				ge := min(gb+256, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_f32_32x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 256 {
+			ge := min(gb+256, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_f32_32x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_f32_32x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4350,19 +4654,19 @@ func matvec_sse_f32_33x96_rows(out []float32, w []byte, s []float32, x []float32
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 33)-1]
-		_ = x[(q-1)*stride+95]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 33)-1]
+		_ = x[(rows-1)*stride+95]
 		_ = w[g1*1536-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 170 {
-				ge := min(gb+170, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_f32_33x96_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 170 {
+			ge := min(gb+170, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_f32_33x96_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_f32_33x96(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4383,19 +4687,19 @@ func matvec_sse_f32_4096x4096_rows(out []float32, w []byte, s []float32, x []flo
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 4096)-1]
-		_ = x[(q-1)*stride+4095]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 4096)-1]
+		_ = x[(rows-1)*stride+4095]
 		_ = w[g1*65536-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 4 {
-				ge := min(gb+4, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_f32_4096x4096_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 4 {
+			ge := min(gb+4, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_f32_4096x4096_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_f32_4096x4096(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4416,19 +4720,19 @@ func matvec_sse_f32_512x64_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 512)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 512)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 256 {
-				ge := min(gb+256, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_f32_512x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 256 {
+			ge := min(gb+256, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_f32_512x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_f32_512x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4449,19 +4753,19 @@ func matvec_sse_f32_64x172_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 64)-1]
-		_ = x[(q-1)*stride+171]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 64)-1]
+		_ = x[(rows-1)*stride+171]
 		_ = w[g1*2752-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 95 {
-				ge := min(gb+95, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_f32_64x172_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 95 {
+			ge := min(gb+95, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_f32_64x172_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_f32_64x172(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4482,19 +4786,19 @@ func matvec_sse_f32_64x64_rows(out []float32, w []byte, s []float32, x []float32
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 64)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 64)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 256 {
-				ge := min(gb+256, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_f32_64x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 256 {
+			ge := min(gb+256, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_f32_64x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_f32_64x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4515,19 +4819,19 @@ func matvec_sse_f32_7x32_rows(out []float32, w []byte, s []float32, x []float32,
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 7)-1]
-		_ = x[(q-1)*stride+31]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 7)-1]
+		_ = x[(rows-1)*stride+31]
 		_ = w[g1*512-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 512 {
-				ge := min(gb+512, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_f32_7x32_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 512 {
+			ge := min(gb+512, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_f32_7x32_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_f32_7x32(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4548,20 +4852,20 @@ func matvec_sse_q4_0_172x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 172)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 172)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*128-1]
 		_ = s[g1*8-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 2048 {
-				ge := min(gb+2048, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_q4_0_172x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 2048 {
+			ge := min(gb+2048, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_q4_0_172x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_q4_0_172x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4582,20 +4886,20 @@ func matvec_sse_q4_0_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 32)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 32)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*128-1]
 		_ = s[g1*8-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 2048 {
-				ge := min(gb+2048, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_q4_0_32x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 2048 {
+			ge := min(gb+2048, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_q4_0_32x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_q4_0_32x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4616,20 +4920,20 @@ func matvec_sse_q4_0_33x96_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 33)-1]
-		_ = x[(q-1)*stride+95]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 33)-1]
+		_ = x[(rows-1)*stride+95]
 		_ = w[g1*192-1]
 		_ = s[g1*12-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 1365 {
-				ge := min(gb+1365, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_q4_0_33x96_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 1365 {
+			ge := min(gb+1365, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_q4_0_33x96_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_q4_0_33x96(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4650,20 +4954,20 @@ func matvec_sse_q4_0_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 64)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 64)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*128-1]
 		_ = s[g1*8-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 2048 {
-				ge := min(gb+2048, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_q4_0_64x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 2048 {
+			ge := min(gb+2048, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_q4_0_64x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_q4_0_64x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4684,20 +4988,20 @@ func matvec_sse_q4_0_7x32_rows(out []float32, w []byte, s []float32, x []float32
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 7)-1]
-		_ = x[(q-1)*stride+31]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 7)-1]
+		_ = x[(rows-1)*stride+31]
 		_ = w[g1*64-1]
 		_ = s[g1*4-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 4096 {
-				ge := min(gb+4096, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_q4_0_7x32_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 4096 {
+			ge := min(gb+4096, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_q4_0_7x32_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_q4_0_7x32(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4718,20 +5022,20 @@ func matvec_sse_q8_0_172x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 172)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 172)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 1024 {
-				ge := min(gb+1024, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_q8_0_172x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 1024 {
+			ge := min(gb+1024, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_q8_0_172x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_q8_0_172x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4752,20 +5056,20 @@ func matvec_sse_q8_0_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 32)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 32)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 1024 {
-				ge := min(gb+1024, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_q8_0_32x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 1024 {
+			ge := min(gb+1024, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_q8_0_32x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_q8_0_32x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4786,20 +5090,20 @@ func matvec_sse_q8_0_33x96_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 33)-1]
-		_ = x[(q-1)*stride+95]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 33)-1]
+		_ = x[(rows-1)*stride+95]
 		_ = w[g1*384-1]
 		_ = s[g1*12-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 682 {
-				ge := min(gb+682, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_q8_0_33x96_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 682 {
+			ge := min(gb+682, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_q8_0_33x96_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_q8_0_33x96(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4820,20 +5124,20 @@ func matvec_sse_q8_0_4096x4096_rows(out []float32, w []byte, s []float32, x []fl
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 4096)-1]
-		_ = x[(q-1)*stride+4095]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 4096)-1]
+		_ = x[(rows-1)*stride+4095]
 		_ = w[g1*16384-1]
 		_ = s[g1*512-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 16 {
-				ge := min(gb+16, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_q8_0_4096x4096_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 16 {
+			ge := min(gb+16, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_q8_0_4096x4096_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_q8_0_4096x4096(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4854,20 +5158,20 @@ func matvec_sse_q8_0_512x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 512)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 512)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 1024 {
-				ge := min(gb+1024, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_q8_0_512x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 1024 {
+			ge := min(gb+1024, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_q8_0_512x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_q8_0_512x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4888,20 +5192,20 @@ func matvec_sse_q8_0_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 64)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 64)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 1024 {
-				ge := min(gb+1024, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_q8_0_64x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 1024 {
+			ge := min(gb+1024, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_q8_0_64x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_q8_0_64x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -4922,20 +5226,20 @@ func matvec_sse_q8_0_7x32_rows(out []float32, w []byte, s []float32, x []float32
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 7)-1]
-		_ = x[(q-1)*stride+31]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 7)-1]
+		_ = x[(rows-1)*stride+31]
 		_ = w[g1*128-1]
 		_ = s[g1*4-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 2048 {
-				ge := min(gb+2048, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_q8_0_7x32_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 2048 {
+			ge := min(gb+2048, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_q8_0_7x32_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_q8_0_7x32(out[r*stride:], w, s, x[r*stride:], g0, g1)

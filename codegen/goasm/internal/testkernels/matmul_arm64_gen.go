@@ -1082,19 +1082,19 @@ func matvec_neon_bf16_172x64_rows(out []float32, w []byte, s []float32, x []floa
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 172)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 172)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*512-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 512 {
-				ge := min(gb+512, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_bf16_172x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 512 {
+			ge := min(gb+512, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_bf16_172x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_bf16_172x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1115,19 +1115,19 @@ func matvec_neon_bf16_1x5_rows(out []float32, w []byte, s []float32, x []float32
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 1)-1]
-		_ = x[(q-1)*stride+4]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 1)-1]
+		_ = x[(rows-1)*stride+4]
 		_ = w[g1*40-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 6553 {
-				ge := min(gb+6553, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_bf16_1x5_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 6553 {
+			ge := min(gb+6553, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_bf16_1x5_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_bf16_1x5(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1148,19 +1148,19 @@ func matvec_neon_bf16_21x1_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 21)-1]
-		_ = x[(q-1)*stride+0]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 21)-1]
+		_ = x[(rows-1)*stride+0]
 		_ = w[g1*8-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 32768 {
-				ge := min(gb+32768, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_bf16_21x1_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 32768 {
+			ge := min(gb+32768, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_bf16_21x1_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_bf16_21x1(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1181,19 +1181,19 @@ func matvec_neon_bf16_32x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 32)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 32)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*512-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 512 {
-				ge := min(gb+512, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_bf16_32x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 512 {
+			ge := min(gb+512, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_bf16_32x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_bf16_32x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1214,19 +1214,19 @@ func matvec_neon_bf16_33x96_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 33)-1]
-		_ = x[(q-1)*stride+95]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 33)-1]
+		_ = x[(rows-1)*stride+95]
 		_ = w[g1*768-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 341 {
-				ge := min(gb+341, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_bf16_33x96_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 341 {
+			ge := min(gb+341, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_bf16_33x96_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_bf16_33x96(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1247,19 +1247,19 @@ func matvec_neon_bf16_64x172_rows(out []float32, w []byte, s []float32, x []floa
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 64)-1]
-		_ = x[(q-1)*stride+171]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 64)-1]
+		_ = x[(rows-1)*stride+171]
 		_ = w[g1*1376-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 190 {
-				ge := min(gb+190, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_bf16_64x172_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 190 {
+			ge := min(gb+190, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_bf16_64x172_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_bf16_64x172(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1280,19 +1280,19 @@ func matvec_neon_bf16_64x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 64)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 64)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*512-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 512 {
-				ge := min(gb+512, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_bf16_64x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 512 {
+			ge := min(gb+512, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_bf16_64x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_bf16_64x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1313,19 +1313,19 @@ func matvec_neon_bf16_7x32_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 7)-1]
-		_ = x[(q-1)*stride+31]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 7)-1]
+		_ = x[(rows-1)*stride+31]
 		_ = w[g1*256-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 1024 {
-				ge := min(gb+1024, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_bf16_7x32_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 1024 {
+			ge := min(gb+1024, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_bf16_7x32_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_bf16_7x32(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1346,19 +1346,19 @@ func matvec_neon_f16_172x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 172)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 172)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*512-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 512 {
-				ge := min(gb+512, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_f16_172x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 512 {
+			ge := min(gb+512, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_f16_172x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_f16_172x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1379,19 +1379,19 @@ func matvec_neon_f16_1x5_rows(out []float32, w []byte, s []float32, x []float32,
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 1)-1]
-		_ = x[(q-1)*stride+4]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 1)-1]
+		_ = x[(rows-1)*stride+4]
 		_ = w[g1*40-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 6553 {
-				ge := min(gb+6553, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_f16_1x5_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 6553 {
+			ge := min(gb+6553, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_f16_1x5_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_f16_1x5(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1412,19 +1412,19 @@ func matvec_neon_f16_21x1_rows(out []float32, w []byte, s []float32, x []float32
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 21)-1]
-		_ = x[(q-1)*stride+0]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 21)-1]
+		_ = x[(rows-1)*stride+0]
 		_ = w[g1*8-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 32768 {
-				ge := min(gb+32768, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_f16_21x1_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 32768 {
+			ge := min(gb+32768, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_f16_21x1_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_f16_21x1(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1445,19 +1445,19 @@ func matvec_neon_f16_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 32)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 32)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*512-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 512 {
-				ge := min(gb+512, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_f16_32x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 512 {
+			ge := min(gb+512, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_f16_32x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_f16_32x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1478,19 +1478,19 @@ func matvec_neon_f16_33x96_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 33)-1]
-		_ = x[(q-1)*stride+95]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 33)-1]
+		_ = x[(rows-1)*stride+95]
 		_ = w[g1*768-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 341 {
-				ge := min(gb+341, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_f16_33x96_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 341 {
+			ge := min(gb+341, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_f16_33x96_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_f16_33x96(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1511,19 +1511,19 @@ func matvec_neon_f16_64x172_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 64)-1]
-		_ = x[(q-1)*stride+171]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 64)-1]
+		_ = x[(rows-1)*stride+171]
 		_ = w[g1*1376-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 190 {
-				ge := min(gb+190, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_f16_64x172_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 190 {
+			ge := min(gb+190, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_f16_64x172_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_f16_64x172(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1544,19 +1544,19 @@ func matvec_neon_f16_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 64)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 64)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*512-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 512 {
-				ge := min(gb+512, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_f16_64x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 512 {
+			ge := min(gb+512, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_f16_64x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_f16_64x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1577,19 +1577,19 @@ func matvec_neon_f16_7x32_rows(out []float32, w []byte, s []float32, x []float32
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 7)-1]
-		_ = x[(q-1)*stride+31]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 7)-1]
+		_ = x[(rows-1)*stride+31]
 		_ = w[g1*256-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 1024 {
-				ge := min(gb+1024, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_f16_7x32_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 1024 {
+			ge := min(gb+1024, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_f16_7x32_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_f16_7x32(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1610,19 +1610,19 @@ func matvec_neon_f32_172x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 172)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 172)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 256 {
-				ge := min(gb+256, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_f32_172x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 256 {
+			ge := min(gb+256, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_f32_172x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_f32_172x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1643,19 +1643,19 @@ func matvec_neon_f32_1x5_rows(out []float32, w []byte, s []float32, x []float32,
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 1)-1]
-		_ = x[(q-1)*stride+4]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 1)-1]
+		_ = x[(rows-1)*stride+4]
 		_ = w[g1*80-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 3276 {
-				ge := min(gb+3276, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_f32_1x5_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 3276 {
+			ge := min(gb+3276, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_f32_1x5_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_f32_1x5(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1676,19 +1676,19 @@ func matvec_neon_f32_21x1_rows(out []float32, w []byte, s []float32, x []float32
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 21)-1]
-		_ = x[(q-1)*stride+0]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 21)-1]
+		_ = x[(rows-1)*stride+0]
 		_ = w[g1*16-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 16384 {
-				ge := min(gb+16384, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_f32_21x1_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 16384 {
+			ge := min(gb+16384, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_f32_21x1_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_f32_21x1(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1709,19 +1709,19 @@ func matvec_neon_f32_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 32)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 32)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 256 {
-				ge := min(gb+256, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_f32_32x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 256 {
+			ge := min(gb+256, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_f32_32x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_f32_32x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1742,19 +1742,19 @@ func matvec_neon_f32_33x96_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 33)-1]
-		_ = x[(q-1)*stride+95]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 33)-1]
+		_ = x[(rows-1)*stride+95]
 		_ = w[g1*1536-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 170 {
-				ge := min(gb+170, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_f32_33x96_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 170 {
+			ge := min(gb+170, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_f32_33x96_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_f32_33x96(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1775,19 +1775,19 @@ func matvec_neon_f32_4096x4096_rows(out []float32, w []byte, s []float32, x []fl
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 4096)-1]
-		_ = x[(q-1)*stride+4095]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 4096)-1]
+		_ = x[(rows-1)*stride+4095]
 		_ = w[g1*65536-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 4 {
-				ge := min(gb+4, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_f32_4096x4096_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 4 {
+			ge := min(gb+4, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_f32_4096x4096_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_f32_4096x4096(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1808,19 +1808,19 @@ func matvec_neon_f32_512x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 512)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 512)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 256 {
-				ge := min(gb+256, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_f32_512x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 256 {
+			ge := min(gb+256, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_f32_512x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_f32_512x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1841,19 +1841,19 @@ func matvec_neon_f32_64x172_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 64)-1]
-		_ = x[(q-1)*stride+171]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 64)-1]
+		_ = x[(rows-1)*stride+171]
 		_ = w[g1*2752-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 95 {
-				ge := min(gb+95, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_f32_64x172_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 95 {
+			ge := min(gb+95, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_f32_64x172_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_f32_64x172(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1874,19 +1874,19 @@ func matvec_neon_f32_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 64)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 64)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 256 {
-				ge := min(gb+256, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_f32_64x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 256 {
+			ge := min(gb+256, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_f32_64x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_f32_64x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1907,19 +1907,19 @@ func matvec_neon_f32_7x32_rows(out []float32, w []byte, s []float32, x []float32
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 7)-1]
-		_ = x[(q-1)*stride+31]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 7)-1]
+		_ = x[(rows-1)*stride+31]
 		_ = w[g1*512-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 512 {
-				ge := min(gb+512, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_f32_7x32_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 512 {
+			ge := min(gb+512, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_f32_7x32_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_f32_7x32(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1940,20 +1940,20 @@ func matvec_neon_q4_0_172x64_rows(out []float32, w []byte, s []float32, x []floa
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 172)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 172)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*128-1]
 		_ = s[g1*8-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 2048 {
-				ge := min(gb+2048, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_q4_0_172x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 2048 {
+			ge := min(gb+2048, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_q4_0_172x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_q4_0_172x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -1974,20 +1974,20 @@ func matvec_neon_q4_0_32x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 32)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 32)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*128-1]
 		_ = s[g1*8-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 2048 {
-				ge := min(gb+2048, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_q4_0_32x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 2048 {
+			ge := min(gb+2048, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_q4_0_32x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_q4_0_32x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2008,20 +2008,20 @@ func matvec_neon_q4_0_33x96_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 33)-1]
-		_ = x[(q-1)*stride+95]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 33)-1]
+		_ = x[(rows-1)*stride+95]
 		_ = w[g1*192-1]
 		_ = s[g1*12-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 1365 {
-				ge := min(gb+1365, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_q4_0_33x96_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 1365 {
+			ge := min(gb+1365, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_q4_0_33x96_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_q4_0_33x96(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2042,20 +2042,20 @@ func matvec_neon_q4_0_64x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 64)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 64)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*128-1]
 		_ = s[g1*8-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 2048 {
-				ge := min(gb+2048, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_q4_0_64x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 2048 {
+			ge := min(gb+2048, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_q4_0_64x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_q4_0_64x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2076,20 +2076,20 @@ func matvec_neon_q4_0_7x32_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 7)-1]
-		_ = x[(q-1)*stride+31]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 7)-1]
+		_ = x[(rows-1)*stride+31]
 		_ = w[g1*64-1]
 		_ = s[g1*4-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 4096 {
-				ge := min(gb+4096, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_q4_0_7x32_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 4096 {
+			ge := min(gb+4096, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_q4_0_7x32_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_q4_0_7x32(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2110,20 +2110,20 @@ func matvec_neon_q8_0_172x64_rows(out []float32, w []byte, s []float32, x []floa
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 172)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 172)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 1024 {
-				ge := min(gb+1024, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_q8_0_172x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 1024 {
+			ge := min(gb+1024, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_q8_0_172x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_q8_0_172x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2144,20 +2144,20 @@ func matvec_neon_q8_0_32x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 32)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 32)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 1024 {
-				ge := min(gb+1024, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_q8_0_32x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 1024 {
+			ge := min(gb+1024, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_q8_0_32x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_q8_0_32x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2178,20 +2178,20 @@ func matvec_neon_q8_0_33x96_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 33)-1]
-		_ = x[(q-1)*stride+95]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 33)-1]
+		_ = x[(rows-1)*stride+95]
 		_ = w[g1*384-1]
 		_ = s[g1*12-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 682 {
-				ge := min(gb+682, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_q8_0_33x96_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 682 {
+			ge := min(gb+682, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_q8_0_33x96_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_q8_0_33x96(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2212,20 +2212,20 @@ func matvec_neon_q8_0_4096x4096_rows(out []float32, w []byte, s []float32, x []f
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 4096)-1]
-		_ = x[(q-1)*stride+4095]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 4096)-1]
+		_ = x[(rows-1)*stride+4095]
 		_ = w[g1*16384-1]
 		_ = s[g1*512-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 16 {
-				ge := min(gb+16, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_q8_0_4096x4096_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 16 {
+			ge := min(gb+16, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_q8_0_4096x4096_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_q8_0_4096x4096(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2246,20 +2246,20 @@ func matvec_neon_q8_0_512x64_rows(out []float32, w []byte, s []float32, x []floa
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 512)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 512)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 1024 {
-				ge := min(gb+1024, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_q8_0_512x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 1024 {
+			ge := min(gb+1024, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_q8_0_512x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_q8_0_512x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2280,20 +2280,20 @@ func matvec_neon_q8_0_64x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 64)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 64)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 1024 {
-				ge := min(gb+1024, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_q8_0_64x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 1024 {
+			ge := min(gb+1024, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_q8_0_64x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_q8_0_64x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -2314,20 +2314,20 @@ func matvec_neon_q8_0_7x32_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 7)-1]
-		_ = x[(q-1)*stride+31]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 7)-1]
+		_ = x[(rows-1)*stride+31]
 		_ = w[g1*128-1]
 		_ = s[g1*4-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 2048 {
-				ge := min(gb+2048, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_q8_0_7x32_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 2048 {
+			ge := min(gb+2048, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_q8_0_7x32_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_q8_0_7x32(out[r*stride:], w, s, x[r*stride:], g0, g1)

@@ -18,19 +18,19 @@ func matvec_neon_bf16_16x32_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 16)-1]
-		_ = x[(q-1)*stride+31]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 16)-1]
+		_ = x[(rows-1)*stride+31]
 		_ = w[g1*256-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 1024 {
-				ge := min(gb+1024, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_bf16_16x32_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 1024 {
+			ge := min(gb+1024, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_bf16_16x32_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_bf16_16x32(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -51,19 +51,19 @@ func matvec_neon_f16_16x32_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 16)-1]
-		_ = x[(q-1)*stride+31]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 16)-1]
+		_ = x[(rows-1)*stride+31]
 		_ = w[g1*256-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 1024 {
-				ge := min(gb+1024, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_f16_16x32_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 1024 {
+			ge := min(gb+1024, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_f16_16x32_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_f16_16x32(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -84,19 +84,19 @@ func matvec_neon_f32_40x32_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 40)-1]
-		_ = x[(q-1)*stride+31]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 40)-1]
+		_ = x[(rows-1)*stride+31]
 		_ = w[g1*512-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 512 {
-				ge := min(gb+512, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_f32_40x32_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 512 {
+			ge := min(gb+512, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_f32_40x32_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_f32_40x32(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -117,20 +117,20 @@ func matvec_neon_q4_0_32x32_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 32)-1]
-		_ = x[(q-1)*stride+31]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 32)-1]
+		_ = x[(rows-1)*stride+31]
 		_ = w[g1*64-1]
 		_ = s[g1*4-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 4096 {
-				ge := min(gb+4096, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_q4_0_32x32_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 4096 {
+			ge := min(gb+4096, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_q4_0_32x32_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_q4_0_32x32(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -151,20 +151,20 @@ func matvec_neon_q8_0_32x32_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 32)-1]
-		_ = x[(q-1)*stride+31]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 32)-1]
+		_ = x[(rows-1)*stride+31]
 		_ = w[g1*128-1]
 		_ = s[g1*4-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 2048 {
-				ge := min(gb+2048, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_q8_0_32x32_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 2048 {
+			ge := min(gb+2048, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_q8_0_32x32_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_q8_0_32x32(out[r*stride:], w, s, x[r*stride:], g0, g1)

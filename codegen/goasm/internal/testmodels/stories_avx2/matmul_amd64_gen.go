@@ -23,22 +23,26 @@ func matvec_avx2_f32_172x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 172)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 172)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*2048-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 128 {
-				ge := min(gb+128, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_f32_172x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 128 {
+			ge := min(gb+128, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_f32_172x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_f32_172x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_f32_172x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_f32_172x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -64,22 +68,26 @@ func matvec_avx2_f32_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 32)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 32)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*2048-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 128 {
-				ge := min(gb+128, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_f32_32x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 128 {
+			ge := min(gb+128, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_f32_32x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_f32_32x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_f32_32x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_f32_32x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -105,22 +113,26 @@ func matvec_avx2_f32_512x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 512)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 512)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*2048-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 128 {
-				ge := min(gb+128, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_f32_512x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 128 {
+			ge := min(gb+128, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_f32_512x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_f32_512x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_f32_512x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_f32_512x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -146,22 +158,26 @@ func matvec_avx2_f32_64x172_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 64)-1]
-		_ = x[(q-1)*stride+171]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 64)-1]
+		_ = x[(rows-1)*stride+171]
 		_ = w[g1*5504-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 47 {
-				ge := min(gb+47, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_f32_64x172_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 47 {
+			ge := min(gb+47, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_f32_64x172_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_f32_64x172_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_f32_64x172_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_f32_64x172(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -187,22 +203,26 @@ func matvec_avx2_f32_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*8, 64)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*8, 64)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*2048-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 128 {
-				ge := min(gb+128, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx2_f32_64x64_rows8_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 128 {
+			ge := min(gb+128, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx2_f32_64x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx2_f32_64x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx2_f32_64x64_rows_asm(&out[r*stride], &w[0], nil, &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx2_f32_64x64(out[r*stride:], w, s, x[r*stride:], g0, g1)

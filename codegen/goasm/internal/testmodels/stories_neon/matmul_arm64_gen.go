@@ -18,19 +18,19 @@ func matvec_neon_f32_172x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 172)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 172)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 256 {
-				ge := min(gb+256, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_f32_172x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 256 {
+			ge := min(gb+256, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_f32_172x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_f32_172x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -51,19 +51,19 @@ func matvec_neon_f32_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 32)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 32)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 256 {
-				ge := min(gb+256, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_f32_32x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 256 {
+			ge := min(gb+256, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_f32_32x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_f32_32x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -84,19 +84,19 @@ func matvec_neon_f32_512x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 512)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 512)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 256 {
-				ge := min(gb+256, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_f32_512x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 256 {
+			ge := min(gb+256, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_f32_512x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_f32_512x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -117,19 +117,19 @@ func matvec_neon_f32_64x172_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 64)-1]
-		_ = x[(q-1)*stride+171]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 64)-1]
+		_ = x[(rows-1)*stride+171]
 		_ = w[g1*2752-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 95 {
-				ge := min(gb+95, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_f32_64x172_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 95 {
+			ge := min(gb+95, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_f32_64x172_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_f32_64x172(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -150,19 +150,19 @@ func matvec_neon_f32_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 64)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 64)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 256 {
-				ge := min(gb+256, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_neon_f32_64x64_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 256 {
+			ge := min(gb+256, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_neon_f32_64x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_neon_f32_64x64(out[r*stride:], w, s, x[r*stride:], g0, g1)

@@ -18,19 +18,19 @@ func matvec_sse_f32_64x172_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 64)-1]
-		_ = x[(q-1)*stride+171]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 64)-1]
+		_ = x[(rows-1)*stride+171]
 		_ = w[g1*2752-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 95 {
-				ge := min(gb+95, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_f32_64x172_rows_asm(&out[rm*stride], &w[0], nil, &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 95 {
+			ge := min(gb+95, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_f32_64x172_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_f32_64x172(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -51,20 +51,20 @@ func matvec_sse_q8_0_172x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 172)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 172)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 1024 {
-				ge := min(gb+1024, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_q8_0_172x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 1024 {
+			ge := min(gb+1024, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_q8_0_172x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_q8_0_172x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -85,20 +85,20 @@ func matvec_sse_q8_0_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 32)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 32)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 1024 {
-				ge := min(gb+1024, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_q8_0_32x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 1024 {
+			ge := min(gb+1024, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_q8_0_32x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_q8_0_32x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -119,20 +119,20 @@ func matvec_sse_q8_0_512x64_rows(out []float32, w []byte, s []float32, x []float
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 512)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 512)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 1024 {
-				ge := min(gb+1024, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_q8_0_512x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 1024 {
+			ge := min(gb+1024, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_q8_0_512x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_q8_0_512x64(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -153,20 +153,20 @@ func matvec_sse_q8_0_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*4, 64)-1]
-		_ = x[(q-1)*stride+63]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*4, 64)-1]
+		_ = x[(rows-1)*stride+63]
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
-		if qm := q - q%4; qm > 0 {
-			for gb := g0; gb < g1; gb += 1024 {
-				ge := min(gb+1024, g1)
-				for rm := 0; rm < qm; rm += 4 {
-					matvec_sse_q8_0_64x64_rows_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
-				}
+		step := 4
+		for gb := g0; gb < g1; gb += 1024 {
+			ge := min(gb+1024, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				matvec_sse_q8_0_64x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_sse_q8_0_64x64(out[r*stride:], w, s, x[r*stride:], g0, g1)

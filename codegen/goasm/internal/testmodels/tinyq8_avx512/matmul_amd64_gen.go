@@ -23,23 +23,27 @@ func matvec_avx512_q8_0_128x128_rows(out []float32, w []byte, s []float32, x []f
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 128)-1]
-		_ = x[(q-1)*stride+127]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 128)-1]
+		_ = x[(rows-1)*stride+127]
 		_ = w[g1*2048-1]
 		_ = s[g1*64-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 128 {
-				ge := min(gb+128, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_q8_0_128x128_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 128 {
+			ge := min(gb+128, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_q8_0_128x128_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_q8_0_128x128_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_q8_0_128x128_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_q8_0_128x128(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -65,23 +69,27 @@ func matvec_avx512_q8_0_128x384_rows(out []float32, w []byte, s []float32, x []f
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 128)-1]
-		_ = x[(q-1)*stride+383]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 128)-1]
+		_ = x[(rows-1)*stride+383]
 		_ = w[g1*6144-1]
 		_ = s[g1*192-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 42 {
-				ge := min(gb+42, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_q8_0_128x384_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 42 {
+			ge := min(gb+42, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_q8_0_128x384_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_q8_0_128x384_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_q8_0_128x384_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_q8_0_128x384(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -107,23 +115,27 @@ func matvec_avx512_q8_0_2048x128_rows(out []float32, w []byte, s []float32, x []
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 2048)-1]
-		_ = x[(q-1)*stride+127]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 2048)-1]
+		_ = x[(rows-1)*stride+127]
 		_ = w[g1*2048-1]
 		_ = s[g1*64-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 128 {
-				ge := min(gb+128, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_q8_0_2048x128_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 128 {
+			ge := min(gb+128, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_q8_0_2048x128_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_q8_0_2048x128_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_q8_0_2048x128_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_q8_0_2048x128(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -149,23 +161,27 @@ func matvec_avx512_q8_0_384x128_rows(out []float32, w []byte, s []float32, x []f
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 384)-1]
-		_ = x[(q-1)*stride+127]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 384)-1]
+		_ = x[(rows-1)*stride+127]
 		_ = w[g1*2048-1]
 		_ = s[g1*64-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 128 {
-				ge := min(gb+128, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_q8_0_384x128_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 128 {
+			ge := min(gb+128, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_q8_0_384x128_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_q8_0_384x128_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_q8_0_384x128_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_q8_0_384x128(out[r*stride:], w, s, x[r*stride:], g0, g1)
@@ -191,23 +207,27 @@ func matvec_avx512_q8_0_64x128_rows(out []float32, w []byte, s []float32, x []fl
 		return
 	}
 	r := 0
-	if q := rows - rows%4; q > 0 {
-		_ = out[(q-1)*stride+min(g1*16, 64)-1]
-		_ = x[(q-1)*stride+127]
+	if rows >= 4 {
+		_ = out[(rows-1)*stride+min(g1*16, 64)-1]
+		_ = x[(rows-1)*stride+127]
 		_ = w[g1*2048-1]
 		_ = s[g1*64-1]
-		if qm := q - q%8; qm > 0 {
-			for gb := g0; gb < g1; gb += 128 {
-				ge := min(gb+128, g1)
-				for rm := 0; rm < qm; rm += 8 {
-					matvec_avx512_q8_0_64x128_rows8_asm(&out[rm*stride], &w[0], &s[0], &x[rm*stride], stride, gb, ge)
+		step := 4
+		if rows >= 8 {
+			step = 8
+		}
+		for gb := g0; gb < g1; gb += 128 {
+			ge := min(gb+128, g1)
+			for rm := 0; rm < rows; rm += step {
+				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_avx512_q8_0_64x128_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
 				}
+				matvec_avx512_q8_0_64x128_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
-			r = qm
 		}
-		for ; r < q; r += 4 {
-			matvec_avx512_q8_0_64x128_rows_asm(&out[r*stride], &w[0], &s[0], &x[r*stride], stride, g0, g1)
-		}
+		return
 	}
 	for ; r < rows; r++ {
 		matvec_avx512_q8_0_64x128(out[r*stride:], w, s, x[r*stride:], g0, g1)
