@@ -80,7 +80,7 @@ func GenerateModel(m *ir.Module, isa ISA, pkg string) ([]File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if g.expAsm() || len(g.keysT) > 0 {
+	if g.expAsm() { // also the softmax of the attention kernels
 		exp, err := ExpFiles(pkg, []ISA{isa})
 		if err != nil {
 			return nil, err
