@@ -98,3 +98,42 @@ func TestBenchBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestParseTimings: the --timings line is found among other stderr lines;
+// a missing line or a missing rate is an error naming what is missing.
+func TestParseTimings(t *testing.T) {
+	good := "warming up\ntimings: prompt_tokens=5 prompt_ms=0.1 prompt_tok_s=50000.0 decode_tokens=3 decode_ms=0.2 decode_tok_s=15000.5 first_token_ms=0.1 stop=eos\n"
+	tm, err := parseTimings(good)
+	if err != nil || tm["prompt_tok_s"] != 50000 || tm["decode_tok_s"] != 15000.5 || tm["prompt_tokens"] != 5 {
+		t.Fatalf("parseTimings(good) = %v, %v", tm, err)
+	}
+	for in, says := range map[string]string{
+		"":                                   "no line",
+		"story: something failed\n":          "no line",
+		"timings: prompt_tok_s=1\n":          "decode_tok_s",
+		"timings: decode_tok_s=x prompt=1\n": "prompt_tok_s",
+	} {
+		if _, err := parseTimings(in); err == nil || !strings.Contains(err.Error(), says) {
+			t.Errorf("parseTimings(%q) = %v, want an error mentioning %s", in, err, says)
+		}
+	}
+}
+
+// FuzzParseTimings: any stderr text gives a map or an error, never a
+// panic; a map always holds both rates.
+func FuzzParseTimings(f *testing.F) {
+	f.Add("timings: prompt_tokens=5 prompt_ms=0.1 prompt_tok_s=50000.0 decode_tokens=3 decode_ms=0.2 decode_tok_s=15000.5 first_token_ms=0.1 stop=eos\n")
+	f.Add("timings: =\ntimings: prompt_tok_s=NaN decode_tok_s=+Inf")
+	f.Fuzz(func(t *testing.T, s string) {
+		tm, err := parseTimings(s)
+		if err != nil {
+			return
+		}
+		if _, ok := tm["prompt_tok_s"]; !ok {
+			t.Fatalf("no prompt_tok_s in %v", tm)
+		}
+		if _, ok := tm["decode_tok_s"]; !ok {
+			t.Fatalf("no decode_tok_s in %v", tm)
+		}
+	})
+}
