@@ -2,6 +2,8 @@ package goasm
 
 import (
 	"fmt"
+	"math"
+	"strings"
 
 	"github.com/omex-dev/omex/tensor"
 )
@@ -30,7 +32,7 @@ func planAMD64(m MatVec) amd64Plan {
 			p.scales = seq(20, 8)
 		}
 		if q4 {
-			p.consts = map[string]int{"mask": 28, "eight": 29}
+			p.consts = map[string]int{"q4table": 28}
 		}
 		return p
 	case AVX2:
@@ -62,6 +64,30 @@ func seq(first, n int) []int {
 		s[i] = first + i
 	}
 	return s
+}
+
+// q4TableSym is the file-local table of float32(code - 8) for the 16 q4
+// codes, which AVX-512 q4_0 kernels index with VPERMPS (q4Table emits it).
+const q4TableSym = "q4tab<>"
+
+// q4Table is the DATA of q4TableSym.
+func q4Table() string {
+	var b strings.Builder
+	for i := range 16 {
+		fmt.Fprintf(&b, "DATA %s+%d(SB)/4, $0x%08x\n", q4TableSym, 4*i, math.Float32bits(float32(i-8)))
+	}
+	fmt.Fprintf(&b, "GLOBL %s(SB), RODATA|NOPTR, $64\n", q4TableSym)
+	return b.String()
+}
+
+// needsQ4Table reports whether any of ks is an AVX-512 q4_0 kernel.
+func needsQ4Table(ks []MatVec) bool {
+	for _, m := range ks {
+		if m.ISA == AVX512 && m.DType == tensor.Q4_0 {
+			return true
+		}
+	}
+	return false
 }
 
 // amd64Consts are the 32-bit patterns of the constant vectors.
@@ -211,6 +237,9 @@ func (k *amd64Kernel) emit() {
 
 // constants loads the plan's constant vectors.
 func (k *amd64Kernel) constants() {
+	if r, ok := k.p.consts["q4table"]; ok {
+		k.a.op("VMOVUPS %s(SB), Z%d", q4TableSym, r)
+	}
 	names := []string{"mask", "eight", "sign", "mag", "thr", "inf", "magic"}
 	for _, name := range names {
 		r, ok := k.p.consts[name]
@@ -437,11 +466,31 @@ func (k *amd64Kernel) columnPair(nu, c int) {
 	a := &k.a
 	x0 := k.broadcast(c)
 	x1 := k.broadcast(c + 1)
-	mask, eight := k.v(k.p.consts["mask"]), k.v(k.p.consts["eight"])
+	var mask, eight string
+	if k.m.ISA != AVX512 {
+		mask, eight = k.v(k.p.consts["mask"]), k.v(k.p.consts["eight"])
+	}
 	for u := range nu {
 		acc := k.v(u)
 		mem := fmt.Sprintf("%d(R12)", u*k.m.groupBytes()+c/2*k.L)
 		hi, lo := k.temp(), k.temp()
+		if k.m.ISA == AVX512 {
+			// A q4 code indexes the table of float32(code - 8): VPERMPS
+			// reads the low 4 bits of each lane, so the low nibble needs
+			// no mask. The same exact values as subtracting and converting.
+			table := k.v(k.p.consts["q4table"])
+			a.op("VPMOVZXBD %s, %s", mem, hi)
+			a.op("VPERMPS %s, %s, %s", table, hi, lo)
+			a.op("VPSRLD $4, %s, %s", hi, hi)
+			a.op("VPERMPS %s, %s, %s", table, hi, hi)
+			a.op("VMULPS %s, %s, %s", k.scale(u), lo, lo)
+			a.op("VMULPS %s, %s, %s", x0, lo, lo)
+			a.op("VADDPS %s, %s, %s", lo, acc, acc)
+			a.op("VMULPS %s, %s, %s", k.scale(u), hi, hi)
+			a.op("VMULPS %s, %s, %s", x1, hi, hi)
+			a.op("VADDPS %s, %s, %s", hi, acc, acc)
+			continue
+		}
 		if k.avx() {
 			and := "VPAND"
 			if k.m.ISA == AVX512 {

@@ -45,7 +45,7 @@ func planMatMul(m MatVec, rows int) amd64Plan {
 			p.scales = []int{rows8.scale}
 		}
 		if m.DType == tensor.Q4_0 {
-			p.consts = map[string]int{"mask": 28, "eight": 29}
+			p.consts = map[string]int{"q4table": 28}
 		}
 		return p
 	}
@@ -69,6 +69,9 @@ func planMatMul(m MatVec, rows int) amd64Plan {
 	}
 	if m.DType == tensor.Q4_0 {
 		p.consts = map[string]int{"mask": 12, "eight": 13}
+		if m.ISA == AVX512 {
+			p.consts = map[string]int{"q4table": 12}
+		}
 	}
 	return p
 }
@@ -351,9 +354,22 @@ func (k *amd64Kernel) mmColumn(c int) {
 // for all rows, then column c+1's, so each row adds in column order.
 func (k *amd64Kernel) mmColumnPair(c int) {
 	a := &k.a
-	mask, eight := k.v(k.p.consts["mask"]), k.v(k.p.consts["eight"])
 	mem := fmt.Sprintf("%d(R12)", c/2*k.L)
 	lo, hi := k.v(k.wReg()), k.v(k.wReg()+1)
+	if k.m.ISA == AVX512 {
+		// The matvec's table decoding (columnPair).
+		table := k.v(k.p.consts["q4table"])
+		a.op("VPMOVZXBD %s, %s", mem, hi)
+		a.op("VPERMPS %s, %s, %s", table, hi, lo)
+		a.op("VPSRLD $4, %s, %s", hi, hi)
+		a.op("VPERMPS %s, %s, %s", table, hi, hi)
+		a.op("VMULPS %s, %s, %s", k.scale(0), lo, lo)
+		a.op("VMULPS %s, %s, %s", k.scale(0), hi, hi)
+		k.mmRows(c, lo)
+		k.mmRows(c+1, hi)
+		return
+	}
+	mask, eight := k.v(k.p.consts["mask"]), k.v(k.p.consts["eight"])
 	if k.avx() {
 		and := "VPAND"
 		if k.m.ISA == AVX512 {

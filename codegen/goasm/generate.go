@@ -206,6 +206,9 @@ func archAsm(arch string, ks []MatVec) string {
 			fmt.Fprintf(&b, "//go:build %s\n\n", arch)
 			b.WriteString(header)
 			b.WriteString("#include \"textflag.h\"\n")
+			if arch == "amd64" && needsQ4Table(ks) {
+				b.WriteString("\n" + q4Table())
+			}
 		}
 		n++
 		b.WriteString("\n")
