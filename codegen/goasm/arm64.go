@@ -35,6 +35,30 @@ type arm64Kernel struct {
 	u    int // groups in flight
 	set  int // next scratch set
 	xcur int // next x quad register
+	rows int // several-rows kernels: input rows per pass (8 moves the constants, see arm64matmul.go)
+}
+
+// maskReg, eightReg and scaleReg are the registers of q4's constants and
+// of (the first group's) block scales.
+func (k *arm64Kernel) maskReg() int {
+	if k.rows == 8 {
+		return rows8NEON.mask
+	}
+	return neonMask
+}
+
+func (k *arm64Kernel) eightReg() int {
+	if k.rows == 8 {
+		return rows8NEON.eight
+	}
+	return neonEight
+}
+
+func (k *arm64Kernel) scaleReg() int {
+	if k.rows == 8 {
+		return rows8NEON.scale
+	}
+	return neonScale
 }
 
 // emitARM64 returns the assembly of NEON kernel m.
@@ -123,9 +147,9 @@ func (k *arm64Kernel) emit() {
 func (k *arm64Kernel) startAtGroup(g0 string) {
 	a, m := &k.a, k.m
 	if m.DType == tensor.Q4_0 {
-		a.op("VMOVI $15, V%d.B16", neonMask)
+		a.op("VMOVI $15, V%d.B16", k.maskReg())
 		a.op("MOVD $8, R9")
-		a.op("VDUP R9, V%d.S4", neonEight)
+		a.op("VDUP R9, V%d.S4", k.eightReg())
 	}
 	a.comment("start at group g0")
 	a.op("MOVD $%d, R9", m.groupBytes())
@@ -282,13 +306,13 @@ func (k *arm64Kernel) decodeQuad(p string, t [4]int) [4]int {
 		k.neon(uxtl8h(t[0], t[0]))
 		k.neon(uxtl4s(t[1], t[0]))
 		k.neon(uxtl2_4s(t[0], t[0]))
-		k.neon(and16b(t[2], t[1], neonMask))
+		k.neon(and16b(t[2], t[1], k.maskReg()))
 		k.neon(ushr4s4(t[1], t[1]))
-		k.neon(and16b(t[3], t[0], neonMask))
+		k.neon(and16b(t[3], t[0], k.maskReg()))
 		k.neon(ushr4s4(t[0], t[0]))
 		cols = [4]int{t[2], t[1], t[3], t[0]}
 		for _, c := range cols {
-			k.neon(sub4s(c, c, neonEight))
+			k.neon(sub4s(c, c, k.eightReg()))
 		}
 	}
 	return cols

@@ -19,18 +19,48 @@ import (
 // in bytes, R19 counts the groups left; in a group R10 walks the weights,
 // R21 the scales, R8 and R23..R25 the columns of x rows 0..3.
 var (
-	neonRowX  = [MatMulRows]int{25, 26, 27, 30}
-	neonXPtr  = [MatMulRows]string{"R8", "R23", "R24", "R25"}
-	neonProds = [8]int{16, 17, 18, 19, 20, 21, 22, 23}
+	neonRowX  = []int{25, 26, 27, 30}
+	neonXPtr  = []string{"R8", "R23", "R24", "R25"}
+	neonProds = []int{16, 17, 18, 19, 20, 21, 22, 23}
+	neonDec   = [2][4]int{{8, 9, 10, 11}, {12, 13, 14, 15}}
 )
 
-// emitMatMulARM64 returns the assembly of m's several-rows kernel,
-// NAME_rows_asm(out, w, s, x *, stride, g0, g1 int).
-func emitMatMulARM64(m MatVec) string {
-	k := &arm64Kernel{m: m, u: 1}
+// rows8NEON is the register plan of the 8-row NEON form (NAME_rows8_asm):
+// accumulators V0..V7, the block scales in V8, q4's constants in V9 and
+// V10, decoded columns in V12..V19, products in V20..V23, the rows' x in
+// V24..V31; x rows 4..7 walk R12..R15. Eight independent sums per group
+// keep more of a wide core's floating-point pipes busy than four (as on
+// AVX2, where the same change gave 1.4-1.8x); not measured on arm64
+// hardware here.
+var rows8NEON = struct {
+	scale, mask, eight int
+	x                  []int
+	ptr                []string
+	prods              []int
+	dec                [2][4]int
+}{8, 9, 10, []int{24, 25, 26, 27, 28, 29, 30, 31}, []string{"R8", "R23", "R24", "R25", "R12", "R13", "R14", "R15"},
+	[]int{20, 21, 22, 23}, [2][4]int{{12, 13, 14, 15}, {16, 17, 18, 19}}}
+
+// rowRegs are the kernel's x registers, x row pointers, product
+// registers and decode sets.
+func (k *arm64Kernel) rowRegs() ([]int, []string, []int, [2][4]int) {
+	if k.rows == 8 {
+		return rows8NEON.x, rows8NEON.ptr, rows8NEON.prods, rows8NEON.dec
+	}
+	return neonRowX, neonXPtr, neonProds, neonDec
+}
+
+// emitMatMulARM64 returns the assembly of m's several-rows kernel over
+// rows (4 or 8) input rows, NAME_rows_asm or NAME_rows8_asm(out, w, s, x
+// *, stride, g0, g1 int).
+func emitMatMulARM64(m MatVec, rows int) string {
+	k := &arm64Kernel{m: m, u: 1, rows: rows}
 	a := &k.a
 	gb, sb := m.groupBytes(), 4*m.groupScales()
 	name := m.RowsName()
+	if rows == 8 {
+		name += "8"
+	}
 	fmt.Fprintf(&a.b, "// func %s_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)\n", name)
 	fmt.Fprintf(&a.b, "TEXT ·%s_asm(SB), NOSPLIT, $0-56\n", name)
 	a.op("MOVD out+0(FP), R0")
@@ -83,23 +113,24 @@ func emitMatMulARM64(m MatVec) string {
 	return a.b.String()
 }
 
-// rowsBody emits one group for the MatMulRows rows; with partial only
-// the group's real rows are stored.
+// rowsBody emits one group for the kernel's rows; with partial only the
+// group's real rows are stored.
 func (k *arm64Kernel) rowsBody(lbl string, partial bool) {
 	a, m := &k.a, k.m
-	for r := range MatMulRows {
+	_, ptr, _, _ := k.rowRegs()
+	for r := range k.rows {
 		a.op("VEOR V%d.B16, V%d.B16, V%d.B16", r, r, r)
 	}
 	a.op("MOVD R1, R10")
 	a.op("MOVD R3, R8")
-	for r := 1; r < MatMulRows; r++ {
-		a.op("ADD R4, %s, %s", neonXPtr[r-1], neonXPtr[r])
+	for r := 1; r < k.rows; r++ {
+		a.op("ADD R4, %s, %s", ptr[r-1], ptr[r])
 	}
 	if m.DType.Quantized() {
 		a.op("MOVD R2, R21")
 		a.op("MOVD $%d, R7", m.K/tensor.BlockSize)
 		a.label(lbl + "blocks")
-		a.op("FMOVQ (R21), F%d", neonScale)
+		a.op("FMOVQ (R21), F%d", k.scaleReg())
 		a.op("MOVD $%d, R22", qsub)
 		a.label(lbl + "sub")
 		for range tensor.BlockSize / qsub / 4 {
@@ -123,7 +154,7 @@ func (k *arm64Kernel) rowsBody(lbl string, partial bool) {
 		}
 	}
 	a.op("MOVD R0, R9")
-	for r := range MatMulRows {
+	for r := range k.rows {
 		if r > 0 {
 			a.op("ADD R4, R9, R9")
 		}
@@ -142,10 +173,11 @@ func (k *arm64Kernel) rowsBody(lbl string, partial bool) {
 // rowsProducts adds column j (register c) times lane j of each row's x
 // register to the row's accumulator, through rotating product registers.
 func (k *arm64Kernel) rowsProducts(c, j int) {
-	for r := range MatMulRows {
-		p := neonProds[k.set%len(neonProds)]
+	x, _, prods, _ := k.rowRegs()
+	for r := range k.rows {
+		p := prods[k.set%len(prods)]
 		k.set++
-		k.neon(fmulElem4s(p, c, neonRowX[r], j))
+		k.neon(fmulElem4s(p, c, x[r], j))
 		k.neon(fadd4s(r, r, p))
 	}
 }
@@ -155,19 +187,17 @@ func (k *arm64Kernel) rowsProducts(c, j int) {
 // order the products of every row.
 func (k *arm64Kernel) rowsQuad() {
 	a, m := &k.a, k.m
-	for r := range MatMulRows {
-		a.op("VLD1.P 16(%s), [V%d.S4]", neonXPtr[r], neonRowX[r])
+	x, ptr, _, dec := k.rowRegs()
+	for r := range k.rows {
+		a.op("VLD1.P 16(%s), [V%d.S4]", ptr[r], x[r])
 	}
-	t := [4]int{8, 9, 10, 11}
-	if k.xcur%2 == 1 {
-		t = [4]int{12, 13, 14, 15}
-	}
+	t := dec[k.xcur%2]
 	k.xcur++
 	cols := k.decodeQuad("R10", t)
 	for j, c := range cols {
 		if m.DType.Quantized() {
 			k.neon(scvtf4s(c, c))
-			k.neon(fmul4s(c, c, neonScale))
+			k.neon(fmul4s(c, c, k.scaleReg()))
 		}
 		k.rowsProducts(c, j)
 	}
@@ -177,10 +207,11 @@ func (k *arm64Kernel) rowsQuad() {
 // only).
 func (k *arm64Kernel) rowsSingle() {
 	a, m := &k.a, k.m
-	for r := range MatMulRows {
-		a.op("FMOVS.P 4(%s), F%d", neonXPtr[r], neonRowX[r])
+	x, ptr, _, dec := k.rowRegs()
+	for r := range k.rows {
+		a.op("FMOVS.P 4(%s), F%d", ptr[r], x[r])
 	}
-	const t = 8
+	t := dec[0][0]
 	switch m.DType {
 	case tensor.F32:
 		a.op("VLD1.P 16(R10), [V%d.S4]", t)

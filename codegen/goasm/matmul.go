@@ -88,7 +88,7 @@ func matmulArchGo(pkg, arch string, ks []MatVec) string {
 		if asm {
 			fmt.Fprintf(&b, "// %s_asm computes %d rows of %s (x and out rows stride floats apart).\n//\n//go:noescape\n", rn, MatMulRows, name)
 			fmt.Fprintf(&b, "func %s_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)\n\n", rn)
-			if m.ISA == AVX512 || m.ISA == AVX2 {
+			if m.ISA == AVX512 || m.ISA == AVX2 || m.ISA == NEON {
 				fmt.Fprintf(&b, "// %s8_asm computes 8 rows.\n//\n//go:noescape\n", rn)
 				fmt.Fprintf(&b, "func %s8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)\n\n", rn)
 			}
@@ -115,7 +115,7 @@ func matmulArchGo(pkg, arch string, ks []MatVec) string {
 				name string
 				step int
 			}{{rn + "_asm", MatMulRows}}
-			if m.ISA == AVX512 || m.ISA == AVX2 {
+			if m.ISA == AVX512 || m.ISA == AVX2 || m.ISA == NEON {
 				kernels = []struct {
 					name string
 					step int
@@ -171,7 +171,9 @@ func matmulAsm(arch string, ks []MatVec) string {
 		b.WriteString("\n")
 		switch {
 		case arch == "arm64":
-			b.WriteString(emitMatMulARM64(m))
+			b.WriteString(emitMatMulARM64(m, 4))
+			b.WriteString("\n")
+			b.WriteString(emitMatMulARM64(m, 8))
 		case m.ISA == AVX512 || m.ISA == AVX2:
 			b.WriteString(emitMatMulAMD64(m, 4))
 			b.WriteString("\n")

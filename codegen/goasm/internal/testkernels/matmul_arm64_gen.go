@@ -1073,6 +1073,11 @@ func matvec_avx512_q8_0_7x32_rows(out []float32, w []byte, s []float32, x []floa
 //go:noescape
 func matvec_neon_bf16_172x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_bf16_172x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_bf16_172x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_bf16_172x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_bf16_172x64 does.
 func matvec_neon_bf16_172x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 43 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1087,10 +1092,17 @@ func matvec_neon_bf16_172x64_rows(out []float32, w []byte, s []float32, x []floa
 		_ = x[(rows-1)*stride+63]
 		_ = w[g1*512-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 512 {
 			ge := min(gb+512, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_bf16_172x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_bf16_172x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1106,6 +1118,11 @@ func matvec_neon_bf16_172x64_rows(out []float32, w []byte, s []float32, x []floa
 //go:noescape
 func matvec_neon_bf16_1x5_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_bf16_1x5_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_bf16_1x5_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_bf16_1x5_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_bf16_1x5 does.
 func matvec_neon_bf16_1x5_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 1 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1120,10 +1137,17 @@ func matvec_neon_bf16_1x5_rows(out []float32, w []byte, s []float32, x []float32
 		_ = x[(rows-1)*stride+4]
 		_ = w[g1*40-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 6553 {
 			ge := min(gb+6553, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_bf16_1x5_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_bf16_1x5_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1139,6 +1163,11 @@ func matvec_neon_bf16_1x5_rows(out []float32, w []byte, s []float32, x []float32
 //go:noescape
 func matvec_neon_bf16_21x1_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_bf16_21x1_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_bf16_21x1_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_bf16_21x1_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_bf16_21x1 does.
 func matvec_neon_bf16_21x1_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 6 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1153,10 +1182,17 @@ func matvec_neon_bf16_21x1_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(rows-1)*stride+0]
 		_ = w[g1*8-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 32768 {
 			ge := min(gb+32768, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_bf16_21x1_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_bf16_21x1_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1172,6 +1208,11 @@ func matvec_neon_bf16_21x1_rows(out []float32, w []byte, s []float32, x []float3
 //go:noescape
 func matvec_neon_bf16_32x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_bf16_32x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_bf16_32x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_bf16_32x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_bf16_32x64 does.
 func matvec_neon_bf16_32x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 8 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1186,10 +1227,17 @@ func matvec_neon_bf16_32x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(rows-1)*stride+63]
 		_ = w[g1*512-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 512 {
 			ge := min(gb+512, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_bf16_32x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_bf16_32x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1205,6 +1253,11 @@ func matvec_neon_bf16_32x64_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_neon_bf16_33x96_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_bf16_33x96_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_bf16_33x96_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_bf16_33x96_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_bf16_33x96 does.
 func matvec_neon_bf16_33x96_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 9 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1219,10 +1272,17 @@ func matvec_neon_bf16_33x96_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(rows-1)*stride+95]
 		_ = w[g1*768-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 341 {
 			ge := min(gb+341, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_bf16_33x96_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_bf16_33x96_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1238,6 +1298,11 @@ func matvec_neon_bf16_33x96_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_neon_bf16_64x172_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_bf16_64x172_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_bf16_64x172_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_bf16_64x172_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_bf16_64x172 does.
 func matvec_neon_bf16_64x172_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 16 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1252,10 +1317,17 @@ func matvec_neon_bf16_64x172_rows(out []float32, w []byte, s []float32, x []floa
 		_ = x[(rows-1)*stride+171]
 		_ = w[g1*1376-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 190 {
 			ge := min(gb+190, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_bf16_64x172_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_bf16_64x172_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1271,6 +1343,11 @@ func matvec_neon_bf16_64x172_rows(out []float32, w []byte, s []float32, x []floa
 //go:noescape
 func matvec_neon_bf16_64x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_bf16_64x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_bf16_64x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_bf16_64x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_bf16_64x64 does.
 func matvec_neon_bf16_64x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 16 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1285,10 +1362,17 @@ func matvec_neon_bf16_64x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(rows-1)*stride+63]
 		_ = w[g1*512-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 512 {
 			ge := min(gb+512, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_bf16_64x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_bf16_64x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1304,6 +1388,11 @@ func matvec_neon_bf16_64x64_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_neon_bf16_7x32_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_bf16_7x32_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_bf16_7x32_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_bf16_7x32_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_bf16_7x32 does.
 func matvec_neon_bf16_7x32_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 2 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1318,10 +1407,17 @@ func matvec_neon_bf16_7x32_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(rows-1)*stride+31]
 		_ = w[g1*256-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 1024 {
 			ge := min(gb+1024, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_bf16_7x32_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_bf16_7x32_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1337,6 +1433,11 @@ func matvec_neon_bf16_7x32_rows(out []float32, w []byte, s []float32, x []float3
 //go:noescape
 func matvec_neon_f16_172x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_f16_172x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_f16_172x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_f16_172x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_f16_172x64 does.
 func matvec_neon_f16_172x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 43 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1351,10 +1452,17 @@ func matvec_neon_f16_172x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(rows-1)*stride+63]
 		_ = w[g1*512-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 512 {
 			ge := min(gb+512, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_f16_172x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_f16_172x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1370,6 +1478,11 @@ func matvec_neon_f16_172x64_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_neon_f16_1x5_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_f16_1x5_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_f16_1x5_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_f16_1x5_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_f16_1x5 does.
 func matvec_neon_f16_1x5_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 1 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1384,10 +1497,17 @@ func matvec_neon_f16_1x5_rows(out []float32, w []byte, s []float32, x []float32,
 		_ = x[(rows-1)*stride+4]
 		_ = w[g1*40-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 6553 {
 			ge := min(gb+6553, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_f16_1x5_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_f16_1x5_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1403,6 +1523,11 @@ func matvec_neon_f16_1x5_rows(out []float32, w []byte, s []float32, x []float32,
 //go:noescape
 func matvec_neon_f16_21x1_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_f16_21x1_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_f16_21x1_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_f16_21x1_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_f16_21x1 does.
 func matvec_neon_f16_21x1_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 6 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1417,10 +1542,17 @@ func matvec_neon_f16_21x1_rows(out []float32, w []byte, s []float32, x []float32
 		_ = x[(rows-1)*stride+0]
 		_ = w[g1*8-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 32768 {
 			ge := min(gb+32768, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_f16_21x1_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_f16_21x1_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1436,6 +1568,11 @@ func matvec_neon_f16_21x1_rows(out []float32, w []byte, s []float32, x []float32
 //go:noescape
 func matvec_neon_f16_32x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_f16_32x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_f16_32x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_f16_32x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_f16_32x64 does.
 func matvec_neon_f16_32x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 8 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1450,10 +1587,17 @@ func matvec_neon_f16_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(rows-1)*stride+63]
 		_ = w[g1*512-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 512 {
 			ge := min(gb+512, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_f16_32x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_f16_32x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1469,6 +1613,11 @@ func matvec_neon_f16_32x64_rows(out []float32, w []byte, s []float32, x []float3
 //go:noescape
 func matvec_neon_f16_33x96_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_f16_33x96_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_f16_33x96_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_f16_33x96_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_f16_33x96 does.
 func matvec_neon_f16_33x96_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 9 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1483,10 +1632,17 @@ func matvec_neon_f16_33x96_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(rows-1)*stride+95]
 		_ = w[g1*768-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 341 {
 			ge := min(gb+341, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_f16_33x96_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_f16_33x96_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1502,6 +1658,11 @@ func matvec_neon_f16_33x96_rows(out []float32, w []byte, s []float32, x []float3
 //go:noescape
 func matvec_neon_f16_64x172_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_f16_64x172_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_f16_64x172_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_f16_64x172_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_f16_64x172 does.
 func matvec_neon_f16_64x172_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 16 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1516,10 +1677,17 @@ func matvec_neon_f16_64x172_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(rows-1)*stride+171]
 		_ = w[g1*1376-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 190 {
 			ge := min(gb+190, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_f16_64x172_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_f16_64x172_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1535,6 +1703,11 @@ func matvec_neon_f16_64x172_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_neon_f16_64x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_f16_64x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_f16_64x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_f16_64x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_f16_64x64 does.
 func matvec_neon_f16_64x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 16 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1549,10 +1722,17 @@ func matvec_neon_f16_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(rows-1)*stride+63]
 		_ = w[g1*512-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 512 {
 			ge := min(gb+512, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_f16_64x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_f16_64x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1568,6 +1748,11 @@ func matvec_neon_f16_64x64_rows(out []float32, w []byte, s []float32, x []float3
 //go:noescape
 func matvec_neon_f16_7x32_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_f16_7x32_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_f16_7x32_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_f16_7x32_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_f16_7x32 does.
 func matvec_neon_f16_7x32_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 2 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1582,10 +1767,17 @@ func matvec_neon_f16_7x32_rows(out []float32, w []byte, s []float32, x []float32
 		_ = x[(rows-1)*stride+31]
 		_ = w[g1*256-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 1024 {
 			ge := min(gb+1024, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_f16_7x32_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_f16_7x32_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1601,6 +1793,11 @@ func matvec_neon_f16_7x32_rows(out []float32, w []byte, s []float32, x []float32
 //go:noescape
 func matvec_neon_f32_172x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_f32_172x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_f32_172x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_f32_172x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_f32_172x64 does.
 func matvec_neon_f32_172x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 43 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1615,10 +1812,17 @@ func matvec_neon_f32_172x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 256 {
 			ge := min(gb+256, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_f32_172x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_f32_172x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1634,6 +1838,11 @@ func matvec_neon_f32_172x64_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_neon_f32_1x5_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_f32_1x5_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_f32_1x5_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_f32_1x5_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_f32_1x5 does.
 func matvec_neon_f32_1x5_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 1 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1648,10 +1857,17 @@ func matvec_neon_f32_1x5_rows(out []float32, w []byte, s []float32, x []float32,
 		_ = x[(rows-1)*stride+4]
 		_ = w[g1*80-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 3276 {
 			ge := min(gb+3276, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_f32_1x5_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_f32_1x5_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1667,6 +1883,11 @@ func matvec_neon_f32_1x5_rows(out []float32, w []byte, s []float32, x []float32,
 //go:noescape
 func matvec_neon_f32_21x1_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_f32_21x1_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_f32_21x1_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_f32_21x1_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_f32_21x1 does.
 func matvec_neon_f32_21x1_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 6 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1681,10 +1902,17 @@ func matvec_neon_f32_21x1_rows(out []float32, w []byte, s []float32, x []float32
 		_ = x[(rows-1)*stride+0]
 		_ = w[g1*16-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 16384 {
 			ge := min(gb+16384, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_f32_21x1_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_f32_21x1_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1700,6 +1928,11 @@ func matvec_neon_f32_21x1_rows(out []float32, w []byte, s []float32, x []float32
 //go:noescape
 func matvec_neon_f32_32x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_f32_32x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_f32_32x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_f32_32x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_f32_32x64 does.
 func matvec_neon_f32_32x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 8 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1714,10 +1947,17 @@ func matvec_neon_f32_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 256 {
 			ge := min(gb+256, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_f32_32x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_f32_32x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1733,6 +1973,11 @@ func matvec_neon_f32_32x64_rows(out []float32, w []byte, s []float32, x []float3
 //go:noescape
 func matvec_neon_f32_33x96_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_f32_33x96_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_f32_33x96_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_f32_33x96_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_f32_33x96 does.
 func matvec_neon_f32_33x96_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 9 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1747,10 +1992,17 @@ func matvec_neon_f32_33x96_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(rows-1)*stride+95]
 		_ = w[g1*1536-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 170 {
 			ge := min(gb+170, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_f32_33x96_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_f32_33x96_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1766,6 +2018,11 @@ func matvec_neon_f32_33x96_rows(out []float32, w []byte, s []float32, x []float3
 //go:noescape
 func matvec_neon_f32_4096x4096_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_f32_4096x4096_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_f32_4096x4096_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_f32_4096x4096_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_f32_4096x4096 does.
 func matvec_neon_f32_4096x4096_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 1024 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1780,10 +2037,17 @@ func matvec_neon_f32_4096x4096_rows(out []float32, w []byte, s []float32, x []fl
 		_ = x[(rows-1)*stride+4095]
 		_ = w[g1*65536-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 4 {
 			ge := min(gb+4, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_f32_4096x4096_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_f32_4096x4096_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1799,6 +2063,11 @@ func matvec_neon_f32_4096x4096_rows(out []float32, w []byte, s []float32, x []fl
 //go:noescape
 func matvec_neon_f32_512x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_f32_512x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_f32_512x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_f32_512x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_f32_512x64 does.
 func matvec_neon_f32_512x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 128 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1813,10 +2082,17 @@ func matvec_neon_f32_512x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 256 {
 			ge := min(gb+256, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_f32_512x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_f32_512x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1832,6 +2108,11 @@ func matvec_neon_f32_512x64_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_neon_f32_64x172_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_f32_64x172_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_f32_64x172_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_f32_64x172_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_f32_64x172 does.
 func matvec_neon_f32_64x172_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 16 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1846,10 +2127,17 @@ func matvec_neon_f32_64x172_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(rows-1)*stride+171]
 		_ = w[g1*2752-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 95 {
 			ge := min(gb+95, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_f32_64x172_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_f32_64x172_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1865,6 +2153,11 @@ func matvec_neon_f32_64x172_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_neon_f32_64x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_f32_64x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_f32_64x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_f32_64x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_f32_64x64 does.
 func matvec_neon_f32_64x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 16 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1879,10 +2172,17 @@ func matvec_neon_f32_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 256 {
 			ge := min(gb+256, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_f32_64x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_f32_64x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1898,6 +2198,11 @@ func matvec_neon_f32_64x64_rows(out []float32, w []byte, s []float32, x []float3
 //go:noescape
 func matvec_neon_f32_7x32_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_f32_7x32_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_f32_7x32_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_f32_7x32_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_f32_7x32 does.
 func matvec_neon_f32_7x32_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 2 || g0 > g1 || rows < 0 || stride < 0 {
@@ -1912,10 +2217,17 @@ func matvec_neon_f32_7x32_rows(out []float32, w []byte, s []float32, x []float32
 		_ = x[(rows-1)*stride+31]
 		_ = w[g1*512-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 512 {
 			ge := min(gb+512, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_f32_7x32_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_f32_7x32_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1930,6 +2242,11 @@ func matvec_neon_f32_7x32_rows(out []float32, w []byte, s []float32, x []float32
 //
 //go:noescape
 func matvec_neon_q4_0_172x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_neon_q4_0_172x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_q4_0_172x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_neon_q4_0_172x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_q4_0_172x64 does.
 func matvec_neon_q4_0_172x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -1946,10 +2263,17 @@ func matvec_neon_q4_0_172x64_rows(out []float32, w []byte, s []float32, x []floa
 		_ = w[g1*128-1]
 		_ = s[g1*8-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 2048 {
 			ge := min(gb+2048, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_q4_0_172x64_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_q4_0_172x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1964,6 +2288,11 @@ func matvec_neon_q4_0_172x64_rows(out []float32, w []byte, s []float32, x []floa
 //
 //go:noescape
 func matvec_neon_q4_0_32x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_neon_q4_0_32x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_q4_0_32x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_neon_q4_0_32x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_q4_0_32x64 does.
 func matvec_neon_q4_0_32x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -1980,10 +2309,17 @@ func matvec_neon_q4_0_32x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = w[g1*128-1]
 		_ = s[g1*8-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 2048 {
 			ge := min(gb+2048, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_q4_0_32x64_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_q4_0_32x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -1998,6 +2334,11 @@ func matvec_neon_q4_0_32x64_rows(out []float32, w []byte, s []float32, x []float
 //
 //go:noescape
 func matvec_neon_q4_0_33x96_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_neon_q4_0_33x96_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_q4_0_33x96_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_neon_q4_0_33x96_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_q4_0_33x96 does.
 func matvec_neon_q4_0_33x96_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -2014,10 +2355,17 @@ func matvec_neon_q4_0_33x96_rows(out []float32, w []byte, s []float32, x []float
 		_ = w[g1*192-1]
 		_ = s[g1*12-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 1365 {
 			ge := min(gb+1365, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_q4_0_33x96_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_q4_0_33x96_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -2032,6 +2380,11 @@ func matvec_neon_q4_0_33x96_rows(out []float32, w []byte, s []float32, x []float
 //
 //go:noescape
 func matvec_neon_q4_0_64x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_neon_q4_0_64x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_q4_0_64x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_neon_q4_0_64x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_q4_0_64x64 does.
 func matvec_neon_q4_0_64x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -2048,10 +2401,17 @@ func matvec_neon_q4_0_64x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = w[g1*128-1]
 		_ = s[g1*8-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 2048 {
 			ge := min(gb+2048, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_q4_0_64x64_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_q4_0_64x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -2066,6 +2426,11 @@ func matvec_neon_q4_0_64x64_rows(out []float32, w []byte, s []float32, x []float
 //
 //go:noescape
 func matvec_neon_q4_0_7x32_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_neon_q4_0_7x32_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_q4_0_7x32_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_neon_q4_0_7x32_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_q4_0_7x32 does.
 func matvec_neon_q4_0_7x32_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -2082,10 +2447,17 @@ func matvec_neon_q4_0_7x32_rows(out []float32, w []byte, s []float32, x []float3
 		_ = w[g1*64-1]
 		_ = s[g1*4-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 4096 {
 			ge := min(gb+4096, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_q4_0_7x32_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_q4_0_7x32_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -2100,6 +2472,11 @@ func matvec_neon_q4_0_7x32_rows(out []float32, w []byte, s []float32, x []float3
 //
 //go:noescape
 func matvec_neon_q8_0_172x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_neon_q8_0_172x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_q8_0_172x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_neon_q8_0_172x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_q8_0_172x64 does.
 func matvec_neon_q8_0_172x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -2116,10 +2493,17 @@ func matvec_neon_q8_0_172x64_rows(out []float32, w []byte, s []float32, x []floa
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 1024 {
 			ge := min(gb+1024, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_q8_0_172x64_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_q8_0_172x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -2134,6 +2518,11 @@ func matvec_neon_q8_0_172x64_rows(out []float32, w []byte, s []float32, x []floa
 //
 //go:noescape
 func matvec_neon_q8_0_32x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_neon_q8_0_32x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_q8_0_32x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_neon_q8_0_32x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_q8_0_32x64 does.
 func matvec_neon_q8_0_32x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -2150,10 +2539,17 @@ func matvec_neon_q8_0_32x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 1024 {
 			ge := min(gb+1024, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_q8_0_32x64_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_q8_0_32x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -2168,6 +2564,11 @@ func matvec_neon_q8_0_32x64_rows(out []float32, w []byte, s []float32, x []float
 //
 //go:noescape
 func matvec_neon_q8_0_33x96_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_neon_q8_0_33x96_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_q8_0_33x96_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_neon_q8_0_33x96_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_q8_0_33x96 does.
 func matvec_neon_q8_0_33x96_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -2184,10 +2585,17 @@ func matvec_neon_q8_0_33x96_rows(out []float32, w []byte, s []float32, x []float
 		_ = w[g1*384-1]
 		_ = s[g1*12-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 682 {
 			ge := min(gb+682, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_q8_0_33x96_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_q8_0_33x96_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -2202,6 +2610,11 @@ func matvec_neon_q8_0_33x96_rows(out []float32, w []byte, s []float32, x []float
 //
 //go:noescape
 func matvec_neon_q8_0_4096x4096_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_neon_q8_0_4096x4096_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_q8_0_4096x4096_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_neon_q8_0_4096x4096_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_q8_0_4096x4096 does.
 func matvec_neon_q8_0_4096x4096_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -2218,10 +2631,17 @@ func matvec_neon_q8_0_4096x4096_rows(out []float32, w []byte, s []float32, x []f
 		_ = w[g1*16384-1]
 		_ = s[g1*512-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 16 {
 			ge := min(gb+16, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_q8_0_4096x4096_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_q8_0_4096x4096_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -2236,6 +2656,11 @@ func matvec_neon_q8_0_4096x4096_rows(out []float32, w []byte, s []float32, x []f
 //
 //go:noescape
 func matvec_neon_q8_0_512x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_neon_q8_0_512x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_q8_0_512x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_neon_q8_0_512x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_q8_0_512x64 does.
 func matvec_neon_q8_0_512x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -2252,10 +2677,17 @@ func matvec_neon_q8_0_512x64_rows(out []float32, w []byte, s []float32, x []floa
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 1024 {
 			ge := min(gb+1024, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_q8_0_512x64_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_q8_0_512x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -2270,6 +2702,11 @@ func matvec_neon_q8_0_512x64_rows(out []float32, w []byte, s []float32, x []floa
 //
 //go:noescape
 func matvec_neon_q8_0_64x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_neon_q8_0_64x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_q8_0_64x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_neon_q8_0_64x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_q8_0_64x64 does.
 func matvec_neon_q8_0_64x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -2286,10 +2723,17 @@ func matvec_neon_q8_0_64x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = w[g1*256-1]
 		_ = s[g1*8-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 1024 {
 			ge := min(gb+1024, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_q8_0_64x64_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_q8_0_64x64_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -2304,6 +2748,11 @@ func matvec_neon_q8_0_64x64_rows(out []float32, w []byte, s []float32, x []float
 //
 //go:noescape
 func matvec_neon_q8_0_7x32_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_neon_q8_0_7x32_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_q8_0_7x32_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_neon_q8_0_7x32_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_q8_0_7x32 does.
 func matvec_neon_q8_0_7x32_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -2320,10 +2769,17 @@ func matvec_neon_q8_0_7x32_rows(out []float32, w []byte, s []float32, x []float3
 		_ = w[g1*128-1]
 		_ = s[g1*4-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 2048 {
 			ge := min(gb+2048, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_q8_0_7x32_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_q8_0_7x32_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
 		}

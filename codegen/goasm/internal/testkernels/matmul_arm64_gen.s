@@ -100,6 +100,154 @@ tail:
 done:
 	RET
 
+// func matvec_neon_bf16_172x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_bf16_172x64_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $512, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 43) - g0
+	MOVD R6, R19
+	CMP $43, R19
+	BLE clamped
+	MOVD $43, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $16, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 32(R10), [V12.H8, V13.H8]
+	WORD $0x2e61398e // shll v14.4s, v12.4h, #16
+	WORD $0x6e61398f // shll2 v15.4s, v12.8h, #16
+	WORD $0x2e6139ac // shll v12.4s, v13.4h, #16
+	WORD $0x6e6139ad // shll2 v13.4s, v13.8h, #16
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891f4 // fmul v20.4s, v15.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991f5 // fmul v21.4s, v15.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91f6 // fmul v22.4s, v15.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91f7 // fmul v23.4s, v15.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91f4 // fmul v20.4s, v15.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91f5 // fmul v21.4s, v15.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91f6 // fmul v22.4s, v15.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91f7 // fmul v23.4s, v15.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f989994 // fmul v20.4s, v12.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999995 // fmul v21.4s, v12.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9996 // fmul v22.4s, v12.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9997 // fmul v23.4s, v12.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9994 // fmul v20.4s, v12.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9995 // fmul v21.4s, v12.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9996 // fmul v22.4s, v12.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9997 // fmul v23.4s, v12.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899b4 // fmul v20.4s, v13.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999b5 // fmul v21.4s, v13.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99b6 // fmul v22.4s, v13.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99b7 // fmul v23.4s, v13.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99b4 // fmul v20.4s, v13.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99b5 // fmul v21.4s, v13.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99b6 // fmul v22.4s, v13.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99b7 // fmul v23.4s, v13.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $512, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
 // func matvec_neon_bf16_1x5_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 TEXT ·matvec_neon_bf16_1x5_rows_asm(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
@@ -295,6 +443,329 @@ tcols:
 done:
 	RET
 
+// func matvec_neon_bf16_1x5_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_bf16_1x5_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $40, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 0) - g0
+	MOVD R6, R19
+	CMP $0, R19
+	BLE clamped
+	MOVD $0, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $1, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 32(R10), [V12.H8, V13.H8]
+	WORD $0x2e61398e // shll v14.4s, v12.4h, #16
+	WORD $0x6e61398f // shll2 v15.4s, v12.8h, #16
+	WORD $0x2e6139ac // shll v12.4s, v13.4h, #16
+	WORD $0x6e6139ad // shll2 v13.4s, v13.8h, #16
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891f4 // fmul v20.4s, v15.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991f5 // fmul v21.4s, v15.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91f6 // fmul v22.4s, v15.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91f7 // fmul v23.4s, v15.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91f4 // fmul v20.4s, v15.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91f5 // fmul v21.4s, v15.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91f6 // fmul v22.4s, v15.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91f7 // fmul v23.4s, v15.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f989994 // fmul v20.4s, v12.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999995 // fmul v21.4s, v12.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9996 // fmul v22.4s, v12.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9997 // fmul v23.4s, v12.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9994 // fmul v20.4s, v12.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9995 // fmul v21.4s, v12.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9996 // fmul v22.4s, v12.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9997 // fmul v23.4s, v12.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899b4 // fmul v20.4s, v13.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999b5 // fmul v21.4s, v13.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99b6 // fmul v22.4s, v13.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99b7 // fmul v23.4s, v13.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99b4 // fmul v20.4s, v13.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99b5 // fmul v21.4s, v13.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99b6 // fmul v22.4s, v13.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99b7 // fmul v23.4s, v13.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	FMOVS.P 4(R8), F24
+	FMOVS.P 4(R23), F25
+	FMOVS.P 4(R24), F26
+	FMOVS.P 4(R25), F27
+	FMOVS.P 4(R12), F28
+	FMOVS.P 4(R13), F29
+	FMOVS.P 4(R14), F30
+	FMOVS.P 4(R15), F31
+	FMOVD.P 8(R10), F12
+	WORD $0x2e61398c // shll v12.4s, v12.4h, #16
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $40, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+	// the last group holds 1 real rows of 4; it runs when g0 <= 0 < g1
+	CMP $0, R5
+	BGT done
+	CMP $0, R6
+	BLE done
+	MOVD out+0(FP), R0
+	ADD $0, R0, R0
+	MOVD w+8(FP), R1
+	ADD $0, R1, R1
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $1, R7
+tcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 32(R10), [V16.H8, V17.H8]
+	WORD $0x2e613a12 // shll v18.4s, v16.4h, #16
+	WORD $0x6e613a13 // shll2 v19.4s, v16.8h, #16
+	WORD $0x2e613a30 // shll v16.4s, v17.4h, #16
+	WORD $0x6e613a31 // shll2 v17.4s, v17.8h, #16
+	WORD $0x4f989254 // fmul v20.4s, v18.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999255 // fmul v21.4s, v18.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9256 // fmul v22.4s, v18.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9257 // fmul v23.4s, v18.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9254 // fmul v20.4s, v18.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9255 // fmul v21.4s, v18.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9256 // fmul v22.4s, v18.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9257 // fmul v23.4s, v18.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb89274 // fmul v20.4s, v19.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99275 // fmul v21.4s, v19.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9276 // fmul v22.4s, v19.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9277 // fmul v23.4s, v19.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9274 // fmul v20.4s, v19.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9275 // fmul v21.4s, v19.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9276 // fmul v22.4s, v19.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9277 // fmul v23.4s, v19.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f989a14 // fmul v20.4s, v16.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999a15 // fmul v21.4s, v16.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9a16 // fmul v22.4s, v16.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9a17 // fmul v23.4s, v16.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9a14 // fmul v20.4s, v16.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9a15 // fmul v21.4s, v16.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9a16 // fmul v22.4s, v16.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9a17 // fmul v23.4s, v16.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb89a34 // fmul v20.4s, v17.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99a35 // fmul v21.4s, v17.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9a36 // fmul v22.4s, v17.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9a37 // fmul v23.4s, v17.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9a34 // fmul v20.4s, v17.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9a35 // fmul v21.4s, v17.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9a36 // fmul v22.4s, v17.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9a37 // fmul v23.4s, v17.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE tcols
+	FMOVS.P 4(R8), F24
+	FMOVS.P 4(R23), F25
+	FMOVS.P 4(R24), F26
+	FMOVS.P 4(R25), F27
+	FMOVS.P 4(R12), F28
+	FMOVS.P 4(R13), F29
+	FMOVS.P 4(R14), F30
+	FMOVS.P 4(R15), F31
+	FMOVD.P 8(R10), F12
+	WORD $0x2e61398c // shll v12.4s, v12.4h, #16
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	MOVD R0, R9
+	FMOVS F0, (R9)
+	ADD R4, R9, R9
+	FMOVS F1, (R9)
+	ADD R4, R9, R9
+	FMOVS F2, (R9)
+	ADD R4, R9, R9
+	FMOVS F3, (R9)
+	ADD R4, R9, R9
+	FMOVS F4, (R9)
+	ADD R4, R9, R9
+	FMOVS F5, (R9)
+	ADD R4, R9, R9
+	FMOVS F6, (R9)
+	ADD R4, R9, R9
+	FMOVS F7, (R9)
+done:
+	RET
+
 // func matvec_neon_bf16_21x1_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 TEXT ·matvec_neon_bf16_21x1_rows_asm(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
@@ -400,6 +871,167 @@ tail:
 done:
 	RET
 
+// func matvec_neon_bf16_21x1_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_bf16_21x1_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $8, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 5) - g0
+	MOVD R6, R19
+	CMP $5, R19
+	BLE clamped
+	MOVD $5, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	FMOVS.P 4(R8), F24
+	FMOVS.P 4(R23), F25
+	FMOVS.P 4(R24), F26
+	FMOVS.P 4(R25), F27
+	FMOVS.P 4(R12), F28
+	FMOVS.P 4(R13), F29
+	FMOVS.P 4(R14), F30
+	FMOVS.P 4(R15), F31
+	FMOVD.P 8(R10), F12
+	WORD $0x2e61398c // shll v12.4s, v12.4h, #16
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $8, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+	// the last group holds 1 real rows of 4; it runs when g0 <= 5 < g1
+	CMP $5, R5
+	BGT done
+	CMP $5, R6
+	BLE done
+	MOVD out+0(FP), R0
+	ADD $80, R0, R0
+	MOVD w+8(FP), R1
+	ADD $40, R1, R1
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	FMOVS.P 4(R8), F24
+	FMOVS.P 4(R23), F25
+	FMOVS.P 4(R24), F26
+	FMOVS.P 4(R25), F27
+	FMOVS.P 4(R12), F28
+	FMOVS.P 4(R13), F29
+	FMOVS.P 4(R14), F30
+	FMOVS.P 4(R15), F31
+	FMOVD.P 8(R10), F12
+	WORD $0x2e61398c // shll v12.4s, v12.4h, #16
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	MOVD R0, R9
+	FMOVS F0, (R9)
+	ADD R4, R9, R9
+	FMOVS F1, (R9)
+	ADD R4, R9, R9
+	FMOVS F2, (R9)
+	ADD R4, R9, R9
+	FMOVS F3, (R9)
+	ADD R4, R9, R9
+	FMOVS F4, (R9)
+	ADD R4, R9, R9
+	FMOVS F5, (R9)
+	ADD R4, R9, R9
+	FMOVS F6, (R9)
+	ADD R4, R9, R9
+	FMOVS F7, (R9)
+done:
+	RET
+
 // func matvec_neon_bf16_32x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 TEXT ·matvec_neon_bf16_32x64_rows_asm(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
@@ -488,6 +1120,154 @@ gcols:
 	FMOVQ F2, (R9)
 	ADD R4, R9, R9
 	FMOVQ F3, (R9)
+	ADD $512, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
+// func matvec_neon_bf16_32x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_bf16_32x64_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $512, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 8) - g0
+	MOVD R6, R19
+	CMP $8, R19
+	BLE clamped
+	MOVD $8, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $16, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 32(R10), [V12.H8, V13.H8]
+	WORD $0x2e61398e // shll v14.4s, v12.4h, #16
+	WORD $0x6e61398f // shll2 v15.4s, v12.8h, #16
+	WORD $0x2e6139ac // shll v12.4s, v13.4h, #16
+	WORD $0x6e6139ad // shll2 v13.4s, v13.8h, #16
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891f4 // fmul v20.4s, v15.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991f5 // fmul v21.4s, v15.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91f6 // fmul v22.4s, v15.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91f7 // fmul v23.4s, v15.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91f4 // fmul v20.4s, v15.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91f5 // fmul v21.4s, v15.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91f6 // fmul v22.4s, v15.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91f7 // fmul v23.4s, v15.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f989994 // fmul v20.4s, v12.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999995 // fmul v21.4s, v12.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9996 // fmul v22.4s, v12.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9997 // fmul v23.4s, v12.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9994 // fmul v20.4s, v12.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9995 // fmul v21.4s, v12.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9996 // fmul v22.4s, v12.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9997 // fmul v23.4s, v12.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899b4 // fmul v20.4s, v13.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999b5 // fmul v21.4s, v13.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99b6 // fmul v22.4s, v13.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99b7 // fmul v23.4s, v13.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99b4 // fmul v20.4s, v13.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99b5 // fmul v21.4s, v13.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99b6 // fmul v22.4s, v13.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99b7 // fmul v23.4s, v13.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
 	ADD $512, R1, R1
 	ADD $16, R0, R0
 	SUB $1, R19, R19
@@ -663,6 +1443,277 @@ tcols:
 done:
 	RET
 
+// func matvec_neon_bf16_33x96_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_bf16_33x96_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $768, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 8) - g0
+	MOVD R6, R19
+	CMP $8, R19
+	BLE clamped
+	MOVD $8, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $24, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 32(R10), [V12.H8, V13.H8]
+	WORD $0x2e61398e // shll v14.4s, v12.4h, #16
+	WORD $0x6e61398f // shll2 v15.4s, v12.8h, #16
+	WORD $0x2e6139ac // shll v12.4s, v13.4h, #16
+	WORD $0x6e6139ad // shll2 v13.4s, v13.8h, #16
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891f4 // fmul v20.4s, v15.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991f5 // fmul v21.4s, v15.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91f6 // fmul v22.4s, v15.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91f7 // fmul v23.4s, v15.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91f4 // fmul v20.4s, v15.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91f5 // fmul v21.4s, v15.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91f6 // fmul v22.4s, v15.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91f7 // fmul v23.4s, v15.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f989994 // fmul v20.4s, v12.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999995 // fmul v21.4s, v12.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9996 // fmul v22.4s, v12.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9997 // fmul v23.4s, v12.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9994 // fmul v20.4s, v12.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9995 // fmul v21.4s, v12.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9996 // fmul v22.4s, v12.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9997 // fmul v23.4s, v12.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899b4 // fmul v20.4s, v13.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999b5 // fmul v21.4s, v13.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99b6 // fmul v22.4s, v13.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99b7 // fmul v23.4s, v13.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99b4 // fmul v20.4s, v13.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99b5 // fmul v21.4s, v13.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99b6 // fmul v22.4s, v13.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99b7 // fmul v23.4s, v13.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $768, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+	// the last group holds 1 real rows of 4; it runs when g0 <= 8 < g1
+	CMP $8, R5
+	BGT done
+	CMP $8, R6
+	BLE done
+	MOVD out+0(FP), R0
+	ADD $128, R0, R0
+	MOVD w+8(FP), R1
+	ADD $6144, R1, R1
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $24, R7
+tcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 32(R10), [V16.H8, V17.H8]
+	WORD $0x2e613a12 // shll v18.4s, v16.4h, #16
+	WORD $0x6e613a13 // shll2 v19.4s, v16.8h, #16
+	WORD $0x2e613a30 // shll v16.4s, v17.4h, #16
+	WORD $0x6e613a31 // shll2 v17.4s, v17.8h, #16
+	WORD $0x4f989254 // fmul v20.4s, v18.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999255 // fmul v21.4s, v18.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9256 // fmul v22.4s, v18.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9257 // fmul v23.4s, v18.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9254 // fmul v20.4s, v18.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9255 // fmul v21.4s, v18.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9256 // fmul v22.4s, v18.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9257 // fmul v23.4s, v18.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb89274 // fmul v20.4s, v19.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99275 // fmul v21.4s, v19.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9276 // fmul v22.4s, v19.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9277 // fmul v23.4s, v19.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9274 // fmul v20.4s, v19.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9275 // fmul v21.4s, v19.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9276 // fmul v22.4s, v19.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9277 // fmul v23.4s, v19.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f989a14 // fmul v20.4s, v16.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999a15 // fmul v21.4s, v16.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9a16 // fmul v22.4s, v16.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9a17 // fmul v23.4s, v16.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9a14 // fmul v20.4s, v16.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9a15 // fmul v21.4s, v16.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9a16 // fmul v22.4s, v16.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9a17 // fmul v23.4s, v16.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb89a34 // fmul v20.4s, v17.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99a35 // fmul v21.4s, v17.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9a36 // fmul v22.4s, v17.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9a37 // fmul v23.4s, v17.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9a34 // fmul v20.4s, v17.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9a35 // fmul v21.4s, v17.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9a36 // fmul v22.4s, v17.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9a37 // fmul v23.4s, v17.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE tcols
+	MOVD R0, R9
+	FMOVS F0, (R9)
+	ADD R4, R9, R9
+	FMOVS F1, (R9)
+	ADD R4, R9, R9
+	FMOVS F2, (R9)
+	ADD R4, R9, R9
+	FMOVS F3, (R9)
+	ADD R4, R9, R9
+	FMOVS F4, (R9)
+	ADD R4, R9, R9
+	FMOVS F5, (R9)
+	ADD R4, R9, R9
+	FMOVS F6, (R9)
+	ADD R4, R9, R9
+	FMOVS F7, (R9)
+done:
+	RET
+
 // func matvec_neon_bf16_64x172_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 TEXT ·matvec_neon_bf16_64x172_rows_asm(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
@@ -759,6 +1810,154 @@ tail:
 done:
 	RET
 
+// func matvec_neon_bf16_64x172_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_bf16_64x172_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $1376, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 16) - g0
+	MOVD R6, R19
+	CMP $16, R19
+	BLE clamped
+	MOVD $16, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $43, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 32(R10), [V12.H8, V13.H8]
+	WORD $0x2e61398e // shll v14.4s, v12.4h, #16
+	WORD $0x6e61398f // shll2 v15.4s, v12.8h, #16
+	WORD $0x2e6139ac // shll v12.4s, v13.4h, #16
+	WORD $0x6e6139ad // shll2 v13.4s, v13.8h, #16
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891f4 // fmul v20.4s, v15.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991f5 // fmul v21.4s, v15.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91f6 // fmul v22.4s, v15.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91f7 // fmul v23.4s, v15.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91f4 // fmul v20.4s, v15.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91f5 // fmul v21.4s, v15.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91f6 // fmul v22.4s, v15.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91f7 // fmul v23.4s, v15.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f989994 // fmul v20.4s, v12.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999995 // fmul v21.4s, v12.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9996 // fmul v22.4s, v12.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9997 // fmul v23.4s, v12.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9994 // fmul v20.4s, v12.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9995 // fmul v21.4s, v12.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9996 // fmul v22.4s, v12.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9997 // fmul v23.4s, v12.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899b4 // fmul v20.4s, v13.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999b5 // fmul v21.4s, v13.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99b6 // fmul v22.4s, v13.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99b7 // fmul v23.4s, v13.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99b4 // fmul v20.4s, v13.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99b5 // fmul v21.4s, v13.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99b6 // fmul v22.4s, v13.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99b7 // fmul v23.4s, v13.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $1376, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
 // func matvec_neon_bf16_64x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 TEXT ·matvec_neon_bf16_64x64_rows_asm(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
@@ -847,6 +2046,154 @@ gcols:
 	FMOVQ F2, (R9)
 	ADD R4, R9, R9
 	FMOVQ F3, (R9)
+	ADD $512, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
+// func matvec_neon_bf16_64x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_bf16_64x64_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $512, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 16) - g0
+	MOVD R6, R19
+	CMP $16, R19
+	BLE clamped
+	MOVD $16, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $16, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 32(R10), [V12.H8, V13.H8]
+	WORD $0x2e61398e // shll v14.4s, v12.4h, #16
+	WORD $0x6e61398f // shll2 v15.4s, v12.8h, #16
+	WORD $0x2e6139ac // shll v12.4s, v13.4h, #16
+	WORD $0x6e6139ad // shll2 v13.4s, v13.8h, #16
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891f4 // fmul v20.4s, v15.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991f5 // fmul v21.4s, v15.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91f6 // fmul v22.4s, v15.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91f7 // fmul v23.4s, v15.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91f4 // fmul v20.4s, v15.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91f5 // fmul v21.4s, v15.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91f6 // fmul v22.4s, v15.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91f7 // fmul v23.4s, v15.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f989994 // fmul v20.4s, v12.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999995 // fmul v21.4s, v12.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9996 // fmul v22.4s, v12.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9997 // fmul v23.4s, v12.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9994 // fmul v20.4s, v12.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9995 // fmul v21.4s, v12.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9996 // fmul v22.4s, v12.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9997 // fmul v23.4s, v12.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899b4 // fmul v20.4s, v13.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999b5 // fmul v21.4s, v13.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99b6 // fmul v22.4s, v13.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99b7 // fmul v23.4s, v13.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99b4 // fmul v20.4s, v13.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99b5 // fmul v21.4s, v13.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99b6 // fmul v22.4s, v13.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99b7 // fmul v23.4s, v13.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
 	ADD $512, R1, R1
 	ADD $16, R0, R0
 	SUB $1, R19, R19
@@ -1038,6 +2385,309 @@ tcols:
 done:
 	RET
 
+// func matvec_neon_bf16_7x32_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_bf16_7x32_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $256, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 1) - g0
+	MOVD R6, R19
+	CMP $1, R19
+	BLE clamped
+	MOVD $1, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $8, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 32(R10), [V12.H8, V13.H8]
+	WORD $0x2e61398e // shll v14.4s, v12.4h, #16
+	WORD $0x6e61398f // shll2 v15.4s, v12.8h, #16
+	WORD $0x2e6139ac // shll v12.4s, v13.4h, #16
+	WORD $0x6e6139ad // shll2 v13.4s, v13.8h, #16
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891f4 // fmul v20.4s, v15.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991f5 // fmul v21.4s, v15.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91f6 // fmul v22.4s, v15.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91f7 // fmul v23.4s, v15.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91f4 // fmul v20.4s, v15.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91f5 // fmul v21.4s, v15.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91f6 // fmul v22.4s, v15.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91f7 // fmul v23.4s, v15.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f989994 // fmul v20.4s, v12.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999995 // fmul v21.4s, v12.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9996 // fmul v22.4s, v12.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9997 // fmul v23.4s, v12.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9994 // fmul v20.4s, v12.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9995 // fmul v21.4s, v12.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9996 // fmul v22.4s, v12.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9997 // fmul v23.4s, v12.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899b4 // fmul v20.4s, v13.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999b5 // fmul v21.4s, v13.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99b6 // fmul v22.4s, v13.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99b7 // fmul v23.4s, v13.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99b4 // fmul v20.4s, v13.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99b5 // fmul v21.4s, v13.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99b6 // fmul v22.4s, v13.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99b7 // fmul v23.4s, v13.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $256, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+	// the last group holds 3 real rows of 4; it runs when g0 <= 1 < g1
+	CMP $1, R5
+	BGT done
+	CMP $1, R6
+	BLE done
+	MOVD out+0(FP), R0
+	ADD $16, R0, R0
+	MOVD w+8(FP), R1
+	ADD $256, R1, R1
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $8, R7
+tcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 32(R10), [V16.H8, V17.H8]
+	WORD $0x2e613a12 // shll v18.4s, v16.4h, #16
+	WORD $0x6e613a13 // shll2 v19.4s, v16.8h, #16
+	WORD $0x2e613a30 // shll v16.4s, v17.4h, #16
+	WORD $0x6e613a31 // shll2 v17.4s, v17.8h, #16
+	WORD $0x4f989254 // fmul v20.4s, v18.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999255 // fmul v21.4s, v18.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9256 // fmul v22.4s, v18.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9257 // fmul v23.4s, v18.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9254 // fmul v20.4s, v18.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9255 // fmul v21.4s, v18.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9256 // fmul v22.4s, v18.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9257 // fmul v23.4s, v18.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb89274 // fmul v20.4s, v19.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99275 // fmul v21.4s, v19.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9276 // fmul v22.4s, v19.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9277 // fmul v23.4s, v19.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9274 // fmul v20.4s, v19.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9275 // fmul v21.4s, v19.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9276 // fmul v22.4s, v19.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9277 // fmul v23.4s, v19.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f989a14 // fmul v20.4s, v16.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999a15 // fmul v21.4s, v16.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9a16 // fmul v22.4s, v16.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9a17 // fmul v23.4s, v16.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9a14 // fmul v20.4s, v16.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9a15 // fmul v21.4s, v16.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9a16 // fmul v22.4s, v16.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9a17 // fmul v23.4s, v16.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb89a34 // fmul v20.4s, v17.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99a35 // fmul v21.4s, v17.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9a36 // fmul v22.4s, v17.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9a37 // fmul v23.4s, v17.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9a34 // fmul v20.4s, v17.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9a35 // fmul v21.4s, v17.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9a36 // fmul v22.4s, v17.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9a37 // fmul v23.4s, v17.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE tcols
+	MOVD R0, R9
+	FMOVS F0, (R9)
+	VMOV V0.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V0.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F1, (R9)
+	VMOV V1.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V1.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F2, (R9)
+	VMOV V2.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V2.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F3, (R9)
+	VMOV V3.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V3.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F4, (R9)
+	VMOV V4.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V4.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F5, (R9)
+	VMOV V5.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V5.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F6, (R9)
+	VMOV V6.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V6.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F7, (R9)
+	VMOV V7.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V7.S[2], R11
+	MOVW R11, 8(R9)
+done:
+	RET
+
 // func matvec_neon_f16_172x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 TEXT ·matvec_neon_f16_172x64_rows_asm(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
@@ -1126,6 +2776,154 @@ gcols:
 	FMOVQ F2, (R9)
 	ADD R4, R9, R9
 	FMOVQ F3, (R9)
+	ADD $512, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
+// func matvec_neon_f16_172x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_f16_172x64_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $512, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 43) - g0
+	MOVD R6, R19
+	CMP $43, R19
+	BLE clamped
+	MOVD $43, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $16, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 32(R10), [V12.H8, V13.H8]
+	WORD $0x0e21798e // fcvtl v14.4s, v12.4h
+	WORD $0x4e21798f // fcvtl2 v15.4s, v12.8h
+	WORD $0x0e2179ac // fcvtl v12.4s, v13.4h
+	WORD $0x4e2179ad // fcvtl2 v13.4s, v13.8h
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891f4 // fmul v20.4s, v15.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991f5 // fmul v21.4s, v15.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91f6 // fmul v22.4s, v15.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91f7 // fmul v23.4s, v15.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91f4 // fmul v20.4s, v15.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91f5 // fmul v21.4s, v15.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91f6 // fmul v22.4s, v15.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91f7 // fmul v23.4s, v15.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f989994 // fmul v20.4s, v12.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999995 // fmul v21.4s, v12.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9996 // fmul v22.4s, v12.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9997 // fmul v23.4s, v12.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9994 // fmul v20.4s, v12.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9995 // fmul v21.4s, v12.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9996 // fmul v22.4s, v12.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9997 // fmul v23.4s, v12.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899b4 // fmul v20.4s, v13.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999b5 // fmul v21.4s, v13.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99b6 // fmul v22.4s, v13.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99b7 // fmul v23.4s, v13.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99b4 // fmul v20.4s, v13.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99b5 // fmul v21.4s, v13.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99b6 // fmul v22.4s, v13.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99b7 // fmul v23.4s, v13.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
 	ADD $512, R1, R1
 	ADD $16, R0, R0
 	SUB $1, R19, R19
@@ -1329,6 +3127,329 @@ tcols:
 done:
 	RET
 
+// func matvec_neon_f16_1x5_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_f16_1x5_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $40, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 0) - g0
+	MOVD R6, R19
+	CMP $0, R19
+	BLE clamped
+	MOVD $0, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $1, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 32(R10), [V12.H8, V13.H8]
+	WORD $0x0e21798e // fcvtl v14.4s, v12.4h
+	WORD $0x4e21798f // fcvtl2 v15.4s, v12.8h
+	WORD $0x0e2179ac // fcvtl v12.4s, v13.4h
+	WORD $0x4e2179ad // fcvtl2 v13.4s, v13.8h
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891f4 // fmul v20.4s, v15.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991f5 // fmul v21.4s, v15.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91f6 // fmul v22.4s, v15.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91f7 // fmul v23.4s, v15.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91f4 // fmul v20.4s, v15.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91f5 // fmul v21.4s, v15.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91f6 // fmul v22.4s, v15.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91f7 // fmul v23.4s, v15.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f989994 // fmul v20.4s, v12.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999995 // fmul v21.4s, v12.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9996 // fmul v22.4s, v12.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9997 // fmul v23.4s, v12.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9994 // fmul v20.4s, v12.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9995 // fmul v21.4s, v12.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9996 // fmul v22.4s, v12.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9997 // fmul v23.4s, v12.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899b4 // fmul v20.4s, v13.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999b5 // fmul v21.4s, v13.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99b6 // fmul v22.4s, v13.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99b7 // fmul v23.4s, v13.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99b4 // fmul v20.4s, v13.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99b5 // fmul v21.4s, v13.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99b6 // fmul v22.4s, v13.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99b7 // fmul v23.4s, v13.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	FMOVS.P 4(R8), F24
+	FMOVS.P 4(R23), F25
+	FMOVS.P 4(R24), F26
+	FMOVS.P 4(R25), F27
+	FMOVS.P 4(R12), F28
+	FMOVS.P 4(R13), F29
+	FMOVS.P 4(R14), F30
+	FMOVS.P 4(R15), F31
+	FMOVD.P 8(R10), F12
+	WORD $0x0e21798c // fcvtl v12.4s, v12.4h
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $40, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+	// the last group holds 1 real rows of 4; it runs when g0 <= 0 < g1
+	CMP $0, R5
+	BGT done
+	CMP $0, R6
+	BLE done
+	MOVD out+0(FP), R0
+	ADD $0, R0, R0
+	MOVD w+8(FP), R1
+	ADD $0, R1, R1
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $1, R7
+tcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 32(R10), [V16.H8, V17.H8]
+	WORD $0x0e217a12 // fcvtl v18.4s, v16.4h
+	WORD $0x4e217a13 // fcvtl2 v19.4s, v16.8h
+	WORD $0x0e217a30 // fcvtl v16.4s, v17.4h
+	WORD $0x4e217a31 // fcvtl2 v17.4s, v17.8h
+	WORD $0x4f989254 // fmul v20.4s, v18.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999255 // fmul v21.4s, v18.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9256 // fmul v22.4s, v18.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9257 // fmul v23.4s, v18.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9254 // fmul v20.4s, v18.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9255 // fmul v21.4s, v18.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9256 // fmul v22.4s, v18.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9257 // fmul v23.4s, v18.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb89274 // fmul v20.4s, v19.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99275 // fmul v21.4s, v19.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9276 // fmul v22.4s, v19.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9277 // fmul v23.4s, v19.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9274 // fmul v20.4s, v19.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9275 // fmul v21.4s, v19.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9276 // fmul v22.4s, v19.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9277 // fmul v23.4s, v19.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f989a14 // fmul v20.4s, v16.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999a15 // fmul v21.4s, v16.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9a16 // fmul v22.4s, v16.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9a17 // fmul v23.4s, v16.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9a14 // fmul v20.4s, v16.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9a15 // fmul v21.4s, v16.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9a16 // fmul v22.4s, v16.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9a17 // fmul v23.4s, v16.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb89a34 // fmul v20.4s, v17.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99a35 // fmul v21.4s, v17.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9a36 // fmul v22.4s, v17.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9a37 // fmul v23.4s, v17.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9a34 // fmul v20.4s, v17.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9a35 // fmul v21.4s, v17.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9a36 // fmul v22.4s, v17.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9a37 // fmul v23.4s, v17.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE tcols
+	FMOVS.P 4(R8), F24
+	FMOVS.P 4(R23), F25
+	FMOVS.P 4(R24), F26
+	FMOVS.P 4(R25), F27
+	FMOVS.P 4(R12), F28
+	FMOVS.P 4(R13), F29
+	FMOVS.P 4(R14), F30
+	FMOVS.P 4(R15), F31
+	FMOVD.P 8(R10), F12
+	WORD $0x0e21798c // fcvtl v12.4s, v12.4h
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	MOVD R0, R9
+	FMOVS F0, (R9)
+	ADD R4, R9, R9
+	FMOVS F1, (R9)
+	ADD R4, R9, R9
+	FMOVS F2, (R9)
+	ADD R4, R9, R9
+	FMOVS F3, (R9)
+	ADD R4, R9, R9
+	FMOVS F4, (R9)
+	ADD R4, R9, R9
+	FMOVS F5, (R9)
+	ADD R4, R9, R9
+	FMOVS F6, (R9)
+	ADD R4, R9, R9
+	FMOVS F7, (R9)
+done:
+	RET
+
 // func matvec_neon_f16_21x1_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 TEXT ·matvec_neon_f16_21x1_rows_asm(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
@@ -1434,6 +3555,167 @@ tail:
 done:
 	RET
 
+// func matvec_neon_f16_21x1_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_f16_21x1_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $8, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 5) - g0
+	MOVD R6, R19
+	CMP $5, R19
+	BLE clamped
+	MOVD $5, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	FMOVS.P 4(R8), F24
+	FMOVS.P 4(R23), F25
+	FMOVS.P 4(R24), F26
+	FMOVS.P 4(R25), F27
+	FMOVS.P 4(R12), F28
+	FMOVS.P 4(R13), F29
+	FMOVS.P 4(R14), F30
+	FMOVS.P 4(R15), F31
+	FMOVD.P 8(R10), F12
+	WORD $0x0e21798c // fcvtl v12.4s, v12.4h
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $8, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+	// the last group holds 1 real rows of 4; it runs when g0 <= 5 < g1
+	CMP $5, R5
+	BGT done
+	CMP $5, R6
+	BLE done
+	MOVD out+0(FP), R0
+	ADD $80, R0, R0
+	MOVD w+8(FP), R1
+	ADD $40, R1, R1
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	FMOVS.P 4(R8), F24
+	FMOVS.P 4(R23), F25
+	FMOVS.P 4(R24), F26
+	FMOVS.P 4(R25), F27
+	FMOVS.P 4(R12), F28
+	FMOVS.P 4(R13), F29
+	FMOVS.P 4(R14), F30
+	FMOVS.P 4(R15), F31
+	FMOVD.P 8(R10), F12
+	WORD $0x0e21798c // fcvtl v12.4s, v12.4h
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	MOVD R0, R9
+	FMOVS F0, (R9)
+	ADD R4, R9, R9
+	FMOVS F1, (R9)
+	ADD R4, R9, R9
+	FMOVS F2, (R9)
+	ADD R4, R9, R9
+	FMOVS F3, (R9)
+	ADD R4, R9, R9
+	FMOVS F4, (R9)
+	ADD R4, R9, R9
+	FMOVS F5, (R9)
+	ADD R4, R9, R9
+	FMOVS F6, (R9)
+	ADD R4, R9, R9
+	FMOVS F7, (R9)
+done:
+	RET
+
 // func matvec_neon_f16_32x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 TEXT ·matvec_neon_f16_32x64_rows_asm(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
@@ -1522,6 +3804,154 @@ gcols:
 	FMOVQ F2, (R9)
 	ADD R4, R9, R9
 	FMOVQ F3, (R9)
+	ADD $512, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
+// func matvec_neon_f16_32x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_f16_32x64_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $512, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 8) - g0
+	MOVD R6, R19
+	CMP $8, R19
+	BLE clamped
+	MOVD $8, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $16, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 32(R10), [V12.H8, V13.H8]
+	WORD $0x0e21798e // fcvtl v14.4s, v12.4h
+	WORD $0x4e21798f // fcvtl2 v15.4s, v12.8h
+	WORD $0x0e2179ac // fcvtl v12.4s, v13.4h
+	WORD $0x4e2179ad // fcvtl2 v13.4s, v13.8h
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891f4 // fmul v20.4s, v15.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991f5 // fmul v21.4s, v15.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91f6 // fmul v22.4s, v15.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91f7 // fmul v23.4s, v15.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91f4 // fmul v20.4s, v15.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91f5 // fmul v21.4s, v15.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91f6 // fmul v22.4s, v15.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91f7 // fmul v23.4s, v15.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f989994 // fmul v20.4s, v12.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999995 // fmul v21.4s, v12.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9996 // fmul v22.4s, v12.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9997 // fmul v23.4s, v12.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9994 // fmul v20.4s, v12.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9995 // fmul v21.4s, v12.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9996 // fmul v22.4s, v12.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9997 // fmul v23.4s, v12.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899b4 // fmul v20.4s, v13.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999b5 // fmul v21.4s, v13.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99b6 // fmul v22.4s, v13.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99b7 // fmul v23.4s, v13.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99b4 // fmul v20.4s, v13.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99b5 // fmul v21.4s, v13.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99b6 // fmul v22.4s, v13.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99b7 // fmul v23.4s, v13.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
 	ADD $512, R1, R1
 	ADD $16, R0, R0
 	SUB $1, R19, R19
@@ -1697,6 +4127,277 @@ tcols:
 done:
 	RET
 
+// func matvec_neon_f16_33x96_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_f16_33x96_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $768, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 8) - g0
+	MOVD R6, R19
+	CMP $8, R19
+	BLE clamped
+	MOVD $8, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $24, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 32(R10), [V12.H8, V13.H8]
+	WORD $0x0e21798e // fcvtl v14.4s, v12.4h
+	WORD $0x4e21798f // fcvtl2 v15.4s, v12.8h
+	WORD $0x0e2179ac // fcvtl v12.4s, v13.4h
+	WORD $0x4e2179ad // fcvtl2 v13.4s, v13.8h
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891f4 // fmul v20.4s, v15.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991f5 // fmul v21.4s, v15.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91f6 // fmul v22.4s, v15.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91f7 // fmul v23.4s, v15.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91f4 // fmul v20.4s, v15.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91f5 // fmul v21.4s, v15.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91f6 // fmul v22.4s, v15.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91f7 // fmul v23.4s, v15.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f989994 // fmul v20.4s, v12.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999995 // fmul v21.4s, v12.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9996 // fmul v22.4s, v12.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9997 // fmul v23.4s, v12.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9994 // fmul v20.4s, v12.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9995 // fmul v21.4s, v12.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9996 // fmul v22.4s, v12.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9997 // fmul v23.4s, v12.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899b4 // fmul v20.4s, v13.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999b5 // fmul v21.4s, v13.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99b6 // fmul v22.4s, v13.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99b7 // fmul v23.4s, v13.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99b4 // fmul v20.4s, v13.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99b5 // fmul v21.4s, v13.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99b6 // fmul v22.4s, v13.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99b7 // fmul v23.4s, v13.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $768, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+	// the last group holds 1 real rows of 4; it runs when g0 <= 8 < g1
+	CMP $8, R5
+	BGT done
+	CMP $8, R6
+	BLE done
+	MOVD out+0(FP), R0
+	ADD $128, R0, R0
+	MOVD w+8(FP), R1
+	ADD $6144, R1, R1
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $24, R7
+tcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 32(R10), [V16.H8, V17.H8]
+	WORD $0x0e217a12 // fcvtl v18.4s, v16.4h
+	WORD $0x4e217a13 // fcvtl2 v19.4s, v16.8h
+	WORD $0x0e217a30 // fcvtl v16.4s, v17.4h
+	WORD $0x4e217a31 // fcvtl2 v17.4s, v17.8h
+	WORD $0x4f989254 // fmul v20.4s, v18.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999255 // fmul v21.4s, v18.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9256 // fmul v22.4s, v18.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9257 // fmul v23.4s, v18.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9254 // fmul v20.4s, v18.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9255 // fmul v21.4s, v18.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9256 // fmul v22.4s, v18.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9257 // fmul v23.4s, v18.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb89274 // fmul v20.4s, v19.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99275 // fmul v21.4s, v19.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9276 // fmul v22.4s, v19.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9277 // fmul v23.4s, v19.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9274 // fmul v20.4s, v19.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9275 // fmul v21.4s, v19.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9276 // fmul v22.4s, v19.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9277 // fmul v23.4s, v19.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f989a14 // fmul v20.4s, v16.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999a15 // fmul v21.4s, v16.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9a16 // fmul v22.4s, v16.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9a17 // fmul v23.4s, v16.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9a14 // fmul v20.4s, v16.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9a15 // fmul v21.4s, v16.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9a16 // fmul v22.4s, v16.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9a17 // fmul v23.4s, v16.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb89a34 // fmul v20.4s, v17.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99a35 // fmul v21.4s, v17.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9a36 // fmul v22.4s, v17.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9a37 // fmul v23.4s, v17.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9a34 // fmul v20.4s, v17.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9a35 // fmul v21.4s, v17.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9a36 // fmul v22.4s, v17.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9a37 // fmul v23.4s, v17.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE tcols
+	MOVD R0, R9
+	FMOVS F0, (R9)
+	ADD R4, R9, R9
+	FMOVS F1, (R9)
+	ADD R4, R9, R9
+	FMOVS F2, (R9)
+	ADD R4, R9, R9
+	FMOVS F3, (R9)
+	ADD R4, R9, R9
+	FMOVS F4, (R9)
+	ADD R4, R9, R9
+	FMOVS F5, (R9)
+	ADD R4, R9, R9
+	FMOVS F6, (R9)
+	ADD R4, R9, R9
+	FMOVS F7, (R9)
+done:
+	RET
+
 // func matvec_neon_f16_64x172_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 TEXT ·matvec_neon_f16_64x172_rows_asm(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
@@ -1793,6 +4494,154 @@ tail:
 done:
 	RET
 
+// func matvec_neon_f16_64x172_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_f16_64x172_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $1376, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 16) - g0
+	MOVD R6, R19
+	CMP $16, R19
+	BLE clamped
+	MOVD $16, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $43, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 32(R10), [V12.H8, V13.H8]
+	WORD $0x0e21798e // fcvtl v14.4s, v12.4h
+	WORD $0x4e21798f // fcvtl2 v15.4s, v12.8h
+	WORD $0x0e2179ac // fcvtl v12.4s, v13.4h
+	WORD $0x4e2179ad // fcvtl2 v13.4s, v13.8h
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891f4 // fmul v20.4s, v15.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991f5 // fmul v21.4s, v15.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91f6 // fmul v22.4s, v15.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91f7 // fmul v23.4s, v15.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91f4 // fmul v20.4s, v15.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91f5 // fmul v21.4s, v15.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91f6 // fmul v22.4s, v15.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91f7 // fmul v23.4s, v15.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f989994 // fmul v20.4s, v12.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999995 // fmul v21.4s, v12.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9996 // fmul v22.4s, v12.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9997 // fmul v23.4s, v12.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9994 // fmul v20.4s, v12.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9995 // fmul v21.4s, v12.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9996 // fmul v22.4s, v12.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9997 // fmul v23.4s, v12.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899b4 // fmul v20.4s, v13.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999b5 // fmul v21.4s, v13.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99b6 // fmul v22.4s, v13.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99b7 // fmul v23.4s, v13.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99b4 // fmul v20.4s, v13.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99b5 // fmul v21.4s, v13.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99b6 // fmul v22.4s, v13.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99b7 // fmul v23.4s, v13.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $1376, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
 // func matvec_neon_f16_64x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 TEXT ·matvec_neon_f16_64x64_rows_asm(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
@@ -1881,6 +4730,154 @@ gcols:
 	FMOVQ F2, (R9)
 	ADD R4, R9, R9
 	FMOVQ F3, (R9)
+	ADD $512, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
+// func matvec_neon_f16_64x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_f16_64x64_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $512, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 16) - g0
+	MOVD R6, R19
+	CMP $16, R19
+	BLE clamped
+	MOVD $16, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $16, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 32(R10), [V12.H8, V13.H8]
+	WORD $0x0e21798e // fcvtl v14.4s, v12.4h
+	WORD $0x4e21798f // fcvtl2 v15.4s, v12.8h
+	WORD $0x0e2179ac // fcvtl v12.4s, v13.4h
+	WORD $0x4e2179ad // fcvtl2 v13.4s, v13.8h
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891f4 // fmul v20.4s, v15.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991f5 // fmul v21.4s, v15.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91f6 // fmul v22.4s, v15.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91f7 // fmul v23.4s, v15.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91f4 // fmul v20.4s, v15.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91f5 // fmul v21.4s, v15.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91f6 // fmul v22.4s, v15.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91f7 // fmul v23.4s, v15.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f989994 // fmul v20.4s, v12.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999995 // fmul v21.4s, v12.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9996 // fmul v22.4s, v12.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9997 // fmul v23.4s, v12.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9994 // fmul v20.4s, v12.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9995 // fmul v21.4s, v12.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9996 // fmul v22.4s, v12.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9997 // fmul v23.4s, v12.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899b4 // fmul v20.4s, v13.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999b5 // fmul v21.4s, v13.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99b6 // fmul v22.4s, v13.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99b7 // fmul v23.4s, v13.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99b4 // fmul v20.4s, v13.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99b5 // fmul v21.4s, v13.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99b6 // fmul v22.4s, v13.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99b7 // fmul v23.4s, v13.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
 	ADD $512, R1, R1
 	ADD $16, R0, R0
 	SUB $1, R19, R19
@@ -2072,6 +5069,309 @@ tcols:
 done:
 	RET
 
+// func matvec_neon_f16_7x32_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_f16_7x32_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $256, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 1) - g0
+	MOVD R6, R19
+	CMP $1, R19
+	BLE clamped
+	MOVD $1, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $8, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 32(R10), [V12.H8, V13.H8]
+	WORD $0x0e21798e // fcvtl v14.4s, v12.4h
+	WORD $0x4e21798f // fcvtl2 v15.4s, v12.8h
+	WORD $0x0e2179ac // fcvtl v12.4s, v13.4h
+	WORD $0x4e2179ad // fcvtl2 v13.4s, v13.8h
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891f4 // fmul v20.4s, v15.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991f5 // fmul v21.4s, v15.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91f6 // fmul v22.4s, v15.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91f7 // fmul v23.4s, v15.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91f4 // fmul v20.4s, v15.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91f5 // fmul v21.4s, v15.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91f6 // fmul v22.4s, v15.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91f7 // fmul v23.4s, v15.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f989994 // fmul v20.4s, v12.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999995 // fmul v21.4s, v12.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9996 // fmul v22.4s, v12.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9997 // fmul v23.4s, v12.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9994 // fmul v20.4s, v12.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9995 // fmul v21.4s, v12.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9996 // fmul v22.4s, v12.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9997 // fmul v23.4s, v12.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899b4 // fmul v20.4s, v13.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999b5 // fmul v21.4s, v13.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99b6 // fmul v22.4s, v13.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99b7 // fmul v23.4s, v13.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99b4 // fmul v20.4s, v13.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99b5 // fmul v21.4s, v13.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99b6 // fmul v22.4s, v13.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99b7 // fmul v23.4s, v13.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $256, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+	// the last group holds 3 real rows of 4; it runs when g0 <= 1 < g1
+	CMP $1, R5
+	BGT done
+	CMP $1, R6
+	BLE done
+	MOVD out+0(FP), R0
+	ADD $16, R0, R0
+	MOVD w+8(FP), R1
+	ADD $256, R1, R1
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $8, R7
+tcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 32(R10), [V16.H8, V17.H8]
+	WORD $0x0e217a12 // fcvtl v18.4s, v16.4h
+	WORD $0x4e217a13 // fcvtl2 v19.4s, v16.8h
+	WORD $0x0e217a30 // fcvtl v16.4s, v17.4h
+	WORD $0x4e217a31 // fcvtl2 v17.4s, v17.8h
+	WORD $0x4f989254 // fmul v20.4s, v18.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999255 // fmul v21.4s, v18.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9256 // fmul v22.4s, v18.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9257 // fmul v23.4s, v18.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9254 // fmul v20.4s, v18.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9255 // fmul v21.4s, v18.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9256 // fmul v22.4s, v18.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9257 // fmul v23.4s, v18.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb89274 // fmul v20.4s, v19.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99275 // fmul v21.4s, v19.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9276 // fmul v22.4s, v19.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9277 // fmul v23.4s, v19.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9274 // fmul v20.4s, v19.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9275 // fmul v21.4s, v19.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9276 // fmul v22.4s, v19.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9277 // fmul v23.4s, v19.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f989a14 // fmul v20.4s, v16.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999a15 // fmul v21.4s, v16.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9a16 // fmul v22.4s, v16.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9a17 // fmul v23.4s, v16.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9a14 // fmul v20.4s, v16.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9a15 // fmul v21.4s, v16.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9a16 // fmul v22.4s, v16.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9a17 // fmul v23.4s, v16.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb89a34 // fmul v20.4s, v17.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99a35 // fmul v21.4s, v17.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9a36 // fmul v22.4s, v17.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9a37 // fmul v23.4s, v17.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9a34 // fmul v20.4s, v17.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9a35 // fmul v21.4s, v17.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9a36 // fmul v22.4s, v17.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9a37 // fmul v23.4s, v17.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE tcols
+	MOVD R0, R9
+	FMOVS F0, (R9)
+	VMOV V0.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V0.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F1, (R9)
+	VMOV V1.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V1.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F2, (R9)
+	VMOV V2.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V2.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F3, (R9)
+	VMOV V3.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V3.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F4, (R9)
+	VMOV V4.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V4.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F5, (R9)
+	VMOV V5.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V5.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F6, (R9)
+	VMOV V6.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V6.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F7, (R9)
+	VMOV V7.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V7.S[2], R11
+	MOVW R11, 8(R9)
+done:
+	RET
+
 // func matvec_neon_f32_172x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 TEXT ·matvec_neon_f32_172x64_rows_asm(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
@@ -2156,6 +5456,150 @@ gcols:
 	FMOVQ F2, (R9)
 	ADD R4, R9, R9
 	FMOVQ F3, (R9)
+	ADD $1024, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
+// func matvec_neon_f32_172x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_f32_172x64_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $1024, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 43) - g0
+	MOVD R6, R19
+	CMP $43, R19
+	BLE clamped
+	MOVD $43, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $16, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 64(R10), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f9899d4 // fmul v20.4s, v14.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999d5 // fmul v21.4s, v14.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99d6 // fmul v22.4s, v14.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99d7 // fmul v23.4s, v14.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99d4 // fmul v20.4s, v14.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99d5 // fmul v21.4s, v14.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99d6 // fmul v22.4s, v14.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99d7 // fmul v23.4s, v14.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899f4 // fmul v20.4s, v15.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999f5 // fmul v21.4s, v15.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99f6 // fmul v22.4s, v15.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99f7 // fmul v23.4s, v15.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99f4 // fmul v20.4s, v15.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99f5 // fmul v21.4s, v15.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99f6 // fmul v22.4s, v15.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99f7 // fmul v23.4s, v15.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
 	ADD $1024, R1, R1
 	ADD $16, R0, R0
 	SUB $1, R19, R19
@@ -2349,6 +5793,319 @@ tcols:
 done:
 	RET
 
+// func matvec_neon_f32_1x5_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_f32_1x5_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $80, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 0) - g0
+	MOVD R6, R19
+	CMP $0, R19
+	BLE clamped
+	MOVD $0, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $1, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 64(R10), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f9899d4 // fmul v20.4s, v14.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999d5 // fmul v21.4s, v14.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99d6 // fmul v22.4s, v14.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99d7 // fmul v23.4s, v14.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99d4 // fmul v20.4s, v14.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99d5 // fmul v21.4s, v14.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99d6 // fmul v22.4s, v14.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99d7 // fmul v23.4s, v14.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899f4 // fmul v20.4s, v15.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999f5 // fmul v21.4s, v15.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99f6 // fmul v22.4s, v15.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99f7 // fmul v23.4s, v15.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99f4 // fmul v20.4s, v15.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99f5 // fmul v21.4s, v15.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99f6 // fmul v22.4s, v15.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99f7 // fmul v23.4s, v15.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	FMOVS.P 4(R8), F24
+	FMOVS.P 4(R23), F25
+	FMOVS.P 4(R24), F26
+	FMOVS.P 4(R25), F27
+	FMOVS.P 4(R12), F28
+	FMOVS.P 4(R13), F29
+	FMOVS.P 4(R14), F30
+	FMOVS.P 4(R15), F31
+	VLD1.P 16(R10), [V12.S4]
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $80, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+	// the last group holds 1 real rows of 4; it runs when g0 <= 0 < g1
+	CMP $0, R5
+	BGT done
+	CMP $0, R6
+	BLE done
+	MOVD out+0(FP), R0
+	ADD $0, R0, R0
+	MOVD w+8(FP), R1
+	ADD $0, R1, R1
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $1, R7
+tcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 64(R10), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4f989214 // fmul v20.4s, v16.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999215 // fmul v21.4s, v16.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9216 // fmul v22.4s, v16.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9217 // fmul v23.4s, v16.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9214 // fmul v20.4s, v16.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9215 // fmul v21.4s, v16.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9216 // fmul v22.4s, v16.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9217 // fmul v23.4s, v16.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb89234 // fmul v20.4s, v17.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99235 // fmul v21.4s, v17.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9236 // fmul v22.4s, v17.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9237 // fmul v23.4s, v17.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9234 // fmul v20.4s, v17.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9235 // fmul v21.4s, v17.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9236 // fmul v22.4s, v17.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9237 // fmul v23.4s, v17.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f989a54 // fmul v20.4s, v18.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999a55 // fmul v21.4s, v18.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9a56 // fmul v22.4s, v18.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9a57 // fmul v23.4s, v18.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9a54 // fmul v20.4s, v18.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9a55 // fmul v21.4s, v18.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9a56 // fmul v22.4s, v18.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9a57 // fmul v23.4s, v18.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb89a74 // fmul v20.4s, v19.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99a75 // fmul v21.4s, v19.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9a76 // fmul v22.4s, v19.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9a77 // fmul v23.4s, v19.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9a74 // fmul v20.4s, v19.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9a75 // fmul v21.4s, v19.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9a76 // fmul v22.4s, v19.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9a77 // fmul v23.4s, v19.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE tcols
+	FMOVS.P 4(R8), F24
+	FMOVS.P 4(R23), F25
+	FMOVS.P 4(R24), F26
+	FMOVS.P 4(R25), F27
+	FMOVS.P 4(R12), F28
+	FMOVS.P 4(R13), F29
+	FMOVS.P 4(R14), F30
+	FMOVS.P 4(R15), F31
+	VLD1.P 16(R10), [V12.S4]
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	MOVD R0, R9
+	FMOVS F0, (R9)
+	ADD R4, R9, R9
+	FMOVS F1, (R9)
+	ADD R4, R9, R9
+	FMOVS F2, (R9)
+	ADD R4, R9, R9
+	FMOVS F3, (R9)
+	ADD R4, R9, R9
+	FMOVS F4, (R9)
+	ADD R4, R9, R9
+	FMOVS F5, (R9)
+	ADD R4, R9, R9
+	FMOVS F6, (R9)
+	ADD R4, R9, R9
+	FMOVS F7, (R9)
+done:
+	RET
+
 // func matvec_neon_f32_21x1_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 TEXT ·matvec_neon_f32_21x1_rows_asm(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
@@ -2452,6 +6209,165 @@ tail:
 done:
 	RET
 
+// func matvec_neon_f32_21x1_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_f32_21x1_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $16, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 5) - g0
+	MOVD R6, R19
+	CMP $5, R19
+	BLE clamped
+	MOVD $5, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	FMOVS.P 4(R8), F24
+	FMOVS.P 4(R23), F25
+	FMOVS.P 4(R24), F26
+	FMOVS.P 4(R25), F27
+	FMOVS.P 4(R12), F28
+	FMOVS.P 4(R13), F29
+	FMOVS.P 4(R14), F30
+	FMOVS.P 4(R15), F31
+	VLD1.P 16(R10), [V12.S4]
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $16, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+	// the last group holds 1 real rows of 4; it runs when g0 <= 5 < g1
+	CMP $5, R5
+	BGT done
+	CMP $5, R6
+	BLE done
+	MOVD out+0(FP), R0
+	ADD $80, R0, R0
+	MOVD w+8(FP), R1
+	ADD $80, R1, R1
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	FMOVS.P 4(R8), F24
+	FMOVS.P 4(R23), F25
+	FMOVS.P 4(R24), F26
+	FMOVS.P 4(R25), F27
+	FMOVS.P 4(R12), F28
+	FMOVS.P 4(R13), F29
+	FMOVS.P 4(R14), F30
+	FMOVS.P 4(R15), F31
+	VLD1.P 16(R10), [V12.S4]
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	MOVD R0, R9
+	FMOVS F0, (R9)
+	ADD R4, R9, R9
+	FMOVS F1, (R9)
+	ADD R4, R9, R9
+	FMOVS F2, (R9)
+	ADD R4, R9, R9
+	FMOVS F3, (R9)
+	ADD R4, R9, R9
+	FMOVS F4, (R9)
+	ADD R4, R9, R9
+	FMOVS F5, (R9)
+	ADD R4, R9, R9
+	FMOVS F6, (R9)
+	ADD R4, R9, R9
+	FMOVS F7, (R9)
+done:
+	RET
+
 // func matvec_neon_f32_32x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 TEXT ·matvec_neon_f32_32x64_rows_asm(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
@@ -2536,6 +6452,150 @@ gcols:
 	FMOVQ F2, (R9)
 	ADD R4, R9, R9
 	FMOVQ F3, (R9)
+	ADD $1024, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
+// func matvec_neon_f32_32x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_f32_32x64_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $1024, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 8) - g0
+	MOVD R6, R19
+	CMP $8, R19
+	BLE clamped
+	MOVD $8, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $16, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 64(R10), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f9899d4 // fmul v20.4s, v14.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999d5 // fmul v21.4s, v14.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99d6 // fmul v22.4s, v14.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99d7 // fmul v23.4s, v14.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99d4 // fmul v20.4s, v14.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99d5 // fmul v21.4s, v14.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99d6 // fmul v22.4s, v14.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99d7 // fmul v23.4s, v14.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899f4 // fmul v20.4s, v15.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999f5 // fmul v21.4s, v15.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99f6 // fmul v22.4s, v15.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99f7 // fmul v23.4s, v15.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99f4 // fmul v20.4s, v15.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99f5 // fmul v21.4s, v15.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99f6 // fmul v22.4s, v15.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99f7 // fmul v23.4s, v15.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
 	ADD $1024, R1, R1
 	ADD $16, R0, R0
 	SUB $1, R19, R19
@@ -2703,6 +6763,269 @@ tcols:
 done:
 	RET
 
+// func matvec_neon_f32_33x96_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_f32_33x96_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $1536, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 8) - g0
+	MOVD R6, R19
+	CMP $8, R19
+	BLE clamped
+	MOVD $8, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $24, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 64(R10), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f9899d4 // fmul v20.4s, v14.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999d5 // fmul v21.4s, v14.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99d6 // fmul v22.4s, v14.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99d7 // fmul v23.4s, v14.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99d4 // fmul v20.4s, v14.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99d5 // fmul v21.4s, v14.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99d6 // fmul v22.4s, v14.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99d7 // fmul v23.4s, v14.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899f4 // fmul v20.4s, v15.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999f5 // fmul v21.4s, v15.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99f6 // fmul v22.4s, v15.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99f7 // fmul v23.4s, v15.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99f4 // fmul v20.4s, v15.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99f5 // fmul v21.4s, v15.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99f6 // fmul v22.4s, v15.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99f7 // fmul v23.4s, v15.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $1536, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+	// the last group holds 1 real rows of 4; it runs when g0 <= 8 < g1
+	CMP $8, R5
+	BGT done
+	CMP $8, R6
+	BLE done
+	MOVD out+0(FP), R0
+	ADD $128, R0, R0
+	MOVD w+8(FP), R1
+	ADD $12288, R1, R1
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $24, R7
+tcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 64(R10), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4f989214 // fmul v20.4s, v16.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999215 // fmul v21.4s, v16.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9216 // fmul v22.4s, v16.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9217 // fmul v23.4s, v16.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9214 // fmul v20.4s, v16.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9215 // fmul v21.4s, v16.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9216 // fmul v22.4s, v16.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9217 // fmul v23.4s, v16.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb89234 // fmul v20.4s, v17.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99235 // fmul v21.4s, v17.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9236 // fmul v22.4s, v17.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9237 // fmul v23.4s, v17.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9234 // fmul v20.4s, v17.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9235 // fmul v21.4s, v17.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9236 // fmul v22.4s, v17.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9237 // fmul v23.4s, v17.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f989a54 // fmul v20.4s, v18.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999a55 // fmul v21.4s, v18.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9a56 // fmul v22.4s, v18.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9a57 // fmul v23.4s, v18.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9a54 // fmul v20.4s, v18.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9a55 // fmul v21.4s, v18.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9a56 // fmul v22.4s, v18.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9a57 // fmul v23.4s, v18.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb89a74 // fmul v20.4s, v19.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99a75 // fmul v21.4s, v19.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9a76 // fmul v22.4s, v19.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9a77 // fmul v23.4s, v19.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9a74 // fmul v20.4s, v19.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9a75 // fmul v21.4s, v19.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9a76 // fmul v22.4s, v19.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9a77 // fmul v23.4s, v19.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE tcols
+	MOVD R0, R9
+	FMOVS F0, (R9)
+	ADD R4, R9, R9
+	FMOVS F1, (R9)
+	ADD R4, R9, R9
+	FMOVS F2, (R9)
+	ADD R4, R9, R9
+	FMOVS F3, (R9)
+	ADD R4, R9, R9
+	FMOVS F4, (R9)
+	ADD R4, R9, R9
+	FMOVS F5, (R9)
+	ADD R4, R9, R9
+	FMOVS F6, (R9)
+	ADD R4, R9, R9
+	FMOVS F7, (R9)
+done:
+	RET
+
 // func matvec_neon_f32_4096x4096_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 TEXT ·matvec_neon_f32_4096x4096_rows_asm(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
@@ -2787,6 +7110,150 @@ gcols:
 	FMOVQ F2, (R9)
 	ADD R4, R9, R9
 	FMOVQ F3, (R9)
+	ADD $65536, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
+// func matvec_neon_f32_4096x4096_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_f32_4096x4096_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $65536, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 1024) - g0
+	MOVD R6, R19
+	CMP $1024, R19
+	BLE clamped
+	MOVD $1024, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $1024, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 64(R10), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f9899d4 // fmul v20.4s, v14.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999d5 // fmul v21.4s, v14.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99d6 // fmul v22.4s, v14.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99d7 // fmul v23.4s, v14.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99d4 // fmul v20.4s, v14.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99d5 // fmul v21.4s, v14.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99d6 // fmul v22.4s, v14.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99d7 // fmul v23.4s, v14.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899f4 // fmul v20.4s, v15.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999f5 // fmul v21.4s, v15.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99f6 // fmul v22.4s, v15.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99f7 // fmul v23.4s, v15.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99f4 // fmul v20.4s, v15.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99f5 // fmul v21.4s, v15.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99f6 // fmul v22.4s, v15.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99f7 // fmul v23.4s, v15.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
 	ADD $65536, R1, R1
 	ADD $16, R0, R0
 	SUB $1, R19, R19
@@ -2887,6 +7354,150 @@ tail:
 done:
 	RET
 
+// func matvec_neon_f32_512x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_f32_512x64_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $1024, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 128) - g0
+	MOVD R6, R19
+	CMP $128, R19
+	BLE clamped
+	MOVD $128, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $16, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 64(R10), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f9899d4 // fmul v20.4s, v14.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999d5 // fmul v21.4s, v14.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99d6 // fmul v22.4s, v14.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99d7 // fmul v23.4s, v14.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99d4 // fmul v20.4s, v14.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99d5 // fmul v21.4s, v14.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99d6 // fmul v22.4s, v14.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99d7 // fmul v23.4s, v14.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899f4 // fmul v20.4s, v15.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999f5 // fmul v21.4s, v15.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99f6 // fmul v22.4s, v15.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99f7 // fmul v23.4s, v15.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99f4 // fmul v20.4s, v15.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99f5 // fmul v21.4s, v15.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99f6 // fmul v22.4s, v15.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99f7 // fmul v23.4s, v15.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $1024, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
 // func matvec_neon_f32_64x172_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 TEXT ·matvec_neon_f32_64x172_rows_asm(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
@@ -2979,6 +7590,150 @@ tail:
 done:
 	RET
 
+// func matvec_neon_f32_64x172_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_f32_64x172_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $2752, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 16) - g0
+	MOVD R6, R19
+	CMP $16, R19
+	BLE clamped
+	MOVD $16, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $43, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 64(R10), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f9899d4 // fmul v20.4s, v14.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999d5 // fmul v21.4s, v14.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99d6 // fmul v22.4s, v14.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99d7 // fmul v23.4s, v14.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99d4 // fmul v20.4s, v14.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99d5 // fmul v21.4s, v14.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99d6 // fmul v22.4s, v14.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99d7 // fmul v23.4s, v14.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899f4 // fmul v20.4s, v15.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999f5 // fmul v21.4s, v15.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99f6 // fmul v22.4s, v15.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99f7 // fmul v23.4s, v15.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99f4 // fmul v20.4s, v15.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99f5 // fmul v21.4s, v15.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99f6 // fmul v22.4s, v15.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99f7 // fmul v23.4s, v15.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $2752, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
 // func matvec_neon_f32_64x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 TEXT ·matvec_neon_f32_64x64_rows_asm(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
@@ -3063,6 +7818,150 @@ gcols:
 	FMOVQ F2, (R9)
 	ADD R4, R9, R9
 	FMOVQ F3, (R9)
+	ADD $1024, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
+// func matvec_neon_f32_64x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_f32_64x64_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $1024, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 16) - g0
+	MOVD R6, R19
+	CMP $16, R19
+	BLE clamped
+	MOVD $16, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $16, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 64(R10), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f9899d4 // fmul v20.4s, v14.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999d5 // fmul v21.4s, v14.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99d6 // fmul v22.4s, v14.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99d7 // fmul v23.4s, v14.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99d4 // fmul v20.4s, v14.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99d5 // fmul v21.4s, v14.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99d6 // fmul v22.4s, v14.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99d7 // fmul v23.4s, v14.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899f4 // fmul v20.4s, v15.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999f5 // fmul v21.4s, v15.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99f6 // fmul v22.4s, v15.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99f7 // fmul v23.4s, v15.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99f4 // fmul v20.4s, v15.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99f5 // fmul v21.4s, v15.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99f6 // fmul v22.4s, v15.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99f7 // fmul v23.4s, v15.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
 	ADD $1024, R1, R1
 	ADD $16, R0, R0
 	SUB $1, R19, R19
@@ -3242,6 +8141,301 @@ tcols:
 	VMOV V3.S[1], R11
 	MOVW R11, 4(R9)
 	VMOV V3.S[2], R11
+	MOVW R11, 8(R9)
+done:
+	RET
+
+// func matvec_neon_f32_7x32_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_f32_7x32_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $512, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 1) - g0
+	MOVD R6, R19
+	CMP $1, R19
+	BLE clamped
+	MOVD $1, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $8, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 64(R10), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f9899d4 // fmul v20.4s, v14.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999d5 // fmul v21.4s, v14.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99d6 // fmul v22.4s, v14.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99d7 // fmul v23.4s, v14.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99d4 // fmul v20.4s, v14.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99d5 // fmul v21.4s, v14.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99d6 // fmul v22.4s, v14.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99d7 // fmul v23.4s, v14.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899f4 // fmul v20.4s, v15.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999f5 // fmul v21.4s, v15.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99f6 // fmul v22.4s, v15.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99f7 // fmul v23.4s, v15.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99f4 // fmul v20.4s, v15.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99f5 // fmul v21.4s, v15.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99f6 // fmul v22.4s, v15.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99f7 // fmul v23.4s, v15.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $512, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+	// the last group holds 3 real rows of 4; it runs when g0 <= 1 < g1
+	CMP $1, R5
+	BGT done
+	CMP $1, R6
+	BLE done
+	MOVD out+0(FP), R0
+	ADD $16, R0, R0
+	MOVD w+8(FP), R1
+	ADD $512, R1, R1
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $8, R7
+tcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 64(R10), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4f989214 // fmul v20.4s, v16.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999215 // fmul v21.4s, v16.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9216 // fmul v22.4s, v16.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9217 // fmul v23.4s, v16.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9214 // fmul v20.4s, v16.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9215 // fmul v21.4s, v16.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9216 // fmul v22.4s, v16.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9217 // fmul v23.4s, v16.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb89234 // fmul v20.4s, v17.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99235 // fmul v21.4s, v17.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9236 // fmul v22.4s, v17.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9237 // fmul v23.4s, v17.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9234 // fmul v20.4s, v17.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9235 // fmul v21.4s, v17.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9236 // fmul v22.4s, v17.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9237 // fmul v23.4s, v17.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f989a54 // fmul v20.4s, v18.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999a55 // fmul v21.4s, v18.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9a56 // fmul v22.4s, v18.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9a57 // fmul v23.4s, v18.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9a54 // fmul v20.4s, v18.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9a55 // fmul v21.4s, v18.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9a56 // fmul v22.4s, v18.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9a57 // fmul v23.4s, v18.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb89a74 // fmul v20.4s, v19.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99a75 // fmul v21.4s, v19.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9a76 // fmul v22.4s, v19.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9a77 // fmul v23.4s, v19.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9a74 // fmul v20.4s, v19.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9a75 // fmul v21.4s, v19.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9a76 // fmul v22.4s, v19.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9a77 // fmul v23.4s, v19.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE tcols
+	MOVD R0, R9
+	FMOVS F0, (R9)
+	VMOV V0.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V0.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F1, (R9)
+	VMOV V1.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V1.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F2, (R9)
+	VMOV V2.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V2.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F3, (R9)
+	VMOV V3.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V3.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F4, (R9)
+	VMOV V4.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V4.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F5, (R9)
+	VMOV V5.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V5.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F6, (R9)
+	VMOV V6.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V6.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F7, (R9)
+	VMOV V7.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V7.S[2], R11
 	MOVW R11, 8(R9)
 done:
 	RET
@@ -3427,6 +8621,275 @@ tail:
 done:
 	RET
 
+// func matvec_neon_q4_0_172x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_q4_0_172x64_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	VMOVI $15, V9.B16
+	MOVD $8, R9
+	VDUP R9, V10.S4
+	// start at group g0
+	MOVD $128, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	MOVD $32, R9
+	MUL R5, R9, R9
+	ADD R9, R2, R2
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 43) - g0
+	MOVD R6, R19
+	CMP $43, R19
+	BLE clamped
+	MOVD $43, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD R2, R21
+	MOVD $2, R7
+gblocks:
+	FMOVQ (R21), F8
+	MOVD $4, R22
+gsub:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	FMOVD.P 8(R10), F12
+	WORD $0x2f08a58c // uxtl v12.8h, v12.8b
+	WORD $0x2f10a58d // uxtl v13.4s, v12.4h
+	WORD $0x6f10a58c // uxtl2 v12.4s, v12.8h
+	WORD $0x4e291dae // and v14.16b, v13.16b, v9.16b
+	WORD $0x6f3c05ad // ushr v13.4s, v13.4s, #4
+	WORD $0x4e291d8f // and v15.16b, v12.16b, v9.16b
+	WORD $0x6f3c058c // ushr v12.4s, v12.4s, #4
+	WORD $0x6eaa85ce // sub v14.4s, v14.4s, v10.4s
+	WORD $0x6eaa85ad // sub v13.4s, v13.4s, v10.4s
+	WORD $0x6eaa85ef // sub v15.4s, v15.4s, v10.4s
+	WORD $0x6eaa858c // sub v12.4s, v12.4s, v10.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e28ddad // fmul v13.4s, v13.4s, v8.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e28ddef // fmul v15.4s, v15.4s, v8.4s
+	WORD $0x4f9899f4 // fmul v20.4s, v15.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999f5 // fmul v21.4s, v15.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99f6 // fmul v22.4s, v15.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99f7 // fmul v23.4s, v15.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99f4 // fmul v20.4s, v15.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99f5 // fmul v21.4s, v15.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99f6 // fmul v22.4s, v15.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99f7 // fmul v23.4s, v15.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	WORD $0x4fb89994 // fmul v20.4s, v12.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99995 // fmul v21.4s, v12.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9996 // fmul v22.4s, v12.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9997 // fmul v23.4s, v12.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9994 // fmul v20.4s, v12.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9995 // fmul v21.4s, v12.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9996 // fmul v22.4s, v12.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9997 // fmul v23.4s, v12.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	FMOVD.P 8(R10), F16
+	WORD $0x2f08a610 // uxtl v16.8h, v16.8b
+	WORD $0x2f10a611 // uxtl v17.4s, v16.4h
+	WORD $0x6f10a610 // uxtl2 v16.4s, v16.8h
+	WORD $0x4e291e32 // and v18.16b, v17.16b, v9.16b
+	WORD $0x6f3c0631 // ushr v17.4s, v17.4s, #4
+	WORD $0x4e291e13 // and v19.16b, v16.16b, v9.16b
+	WORD $0x6f3c0610 // ushr v16.4s, v16.4s, #4
+	WORD $0x6eaa8652 // sub v18.4s, v18.4s, v10.4s
+	WORD $0x6eaa8631 // sub v17.4s, v17.4s, v10.4s
+	WORD $0x6eaa8673 // sub v19.4s, v19.4s, v10.4s
+	WORD $0x6eaa8610 // sub v16.4s, v16.4s, v10.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x6e28de52 // fmul v18.4s, v18.4s, v8.4s
+	WORD $0x4f989254 // fmul v20.4s, v18.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999255 // fmul v21.4s, v18.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9256 // fmul v22.4s, v18.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9257 // fmul v23.4s, v18.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9254 // fmul v20.4s, v18.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9255 // fmul v21.4s, v18.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9256 // fmul v22.4s, v18.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9257 // fmul v23.4s, v18.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x6e28de31 // fmul v17.4s, v17.4s, v8.4s
+	WORD $0x4fb89234 // fmul v20.4s, v17.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99235 // fmul v21.4s, v17.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9236 // fmul v22.4s, v17.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9237 // fmul v23.4s, v17.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9234 // fmul v20.4s, v17.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9235 // fmul v21.4s, v17.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9236 // fmul v22.4s, v17.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9237 // fmul v23.4s, v17.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e28de73 // fmul v19.4s, v19.4s, v8.4s
+	WORD $0x4f989a74 // fmul v20.4s, v19.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999a75 // fmul v21.4s, v19.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9a76 // fmul v22.4s, v19.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9a77 // fmul v23.4s, v19.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9a74 // fmul v20.4s, v19.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9a75 // fmul v21.4s, v19.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9a76 // fmul v22.4s, v19.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9a77 // fmul v23.4s, v19.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
+	WORD $0x4fb89a14 // fmul v20.4s, v16.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99a15 // fmul v21.4s, v16.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9a16 // fmul v22.4s, v16.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9a17 // fmul v23.4s, v16.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9a14 // fmul v20.4s, v16.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9a15 // fmul v21.4s, v16.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9a16 // fmul v22.4s, v16.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9a17 // fmul v23.4s, v16.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R22, R22
+	BNE gsub
+	ADD $16, R21, R21
+	SUBS $1, R7, R7
+	BNE gblocks
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $128, R1, R1
+	ADD $32, R2, R2
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
 // func matvec_neon_q4_0_32x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 TEXT ·matvec_neon_q4_0_32x64_rows_asm(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
@@ -3599,6 +9062,275 @@ gsub:
 	FMOVQ F2, (R9)
 	ADD R4, R9, R9
 	FMOVQ F3, (R9)
+	ADD $128, R1, R1
+	ADD $32, R2, R2
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
+// func matvec_neon_q4_0_32x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_q4_0_32x64_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	VMOVI $15, V9.B16
+	MOVD $8, R9
+	VDUP R9, V10.S4
+	// start at group g0
+	MOVD $128, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	MOVD $32, R9
+	MUL R5, R9, R9
+	ADD R9, R2, R2
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 8) - g0
+	MOVD R6, R19
+	CMP $8, R19
+	BLE clamped
+	MOVD $8, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD R2, R21
+	MOVD $2, R7
+gblocks:
+	FMOVQ (R21), F8
+	MOVD $4, R22
+gsub:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	FMOVD.P 8(R10), F12
+	WORD $0x2f08a58c // uxtl v12.8h, v12.8b
+	WORD $0x2f10a58d // uxtl v13.4s, v12.4h
+	WORD $0x6f10a58c // uxtl2 v12.4s, v12.8h
+	WORD $0x4e291dae // and v14.16b, v13.16b, v9.16b
+	WORD $0x6f3c05ad // ushr v13.4s, v13.4s, #4
+	WORD $0x4e291d8f // and v15.16b, v12.16b, v9.16b
+	WORD $0x6f3c058c // ushr v12.4s, v12.4s, #4
+	WORD $0x6eaa85ce // sub v14.4s, v14.4s, v10.4s
+	WORD $0x6eaa85ad // sub v13.4s, v13.4s, v10.4s
+	WORD $0x6eaa85ef // sub v15.4s, v15.4s, v10.4s
+	WORD $0x6eaa858c // sub v12.4s, v12.4s, v10.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e28ddad // fmul v13.4s, v13.4s, v8.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e28ddef // fmul v15.4s, v15.4s, v8.4s
+	WORD $0x4f9899f4 // fmul v20.4s, v15.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999f5 // fmul v21.4s, v15.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99f6 // fmul v22.4s, v15.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99f7 // fmul v23.4s, v15.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99f4 // fmul v20.4s, v15.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99f5 // fmul v21.4s, v15.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99f6 // fmul v22.4s, v15.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99f7 // fmul v23.4s, v15.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	WORD $0x4fb89994 // fmul v20.4s, v12.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99995 // fmul v21.4s, v12.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9996 // fmul v22.4s, v12.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9997 // fmul v23.4s, v12.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9994 // fmul v20.4s, v12.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9995 // fmul v21.4s, v12.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9996 // fmul v22.4s, v12.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9997 // fmul v23.4s, v12.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	FMOVD.P 8(R10), F16
+	WORD $0x2f08a610 // uxtl v16.8h, v16.8b
+	WORD $0x2f10a611 // uxtl v17.4s, v16.4h
+	WORD $0x6f10a610 // uxtl2 v16.4s, v16.8h
+	WORD $0x4e291e32 // and v18.16b, v17.16b, v9.16b
+	WORD $0x6f3c0631 // ushr v17.4s, v17.4s, #4
+	WORD $0x4e291e13 // and v19.16b, v16.16b, v9.16b
+	WORD $0x6f3c0610 // ushr v16.4s, v16.4s, #4
+	WORD $0x6eaa8652 // sub v18.4s, v18.4s, v10.4s
+	WORD $0x6eaa8631 // sub v17.4s, v17.4s, v10.4s
+	WORD $0x6eaa8673 // sub v19.4s, v19.4s, v10.4s
+	WORD $0x6eaa8610 // sub v16.4s, v16.4s, v10.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x6e28de52 // fmul v18.4s, v18.4s, v8.4s
+	WORD $0x4f989254 // fmul v20.4s, v18.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999255 // fmul v21.4s, v18.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9256 // fmul v22.4s, v18.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9257 // fmul v23.4s, v18.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9254 // fmul v20.4s, v18.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9255 // fmul v21.4s, v18.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9256 // fmul v22.4s, v18.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9257 // fmul v23.4s, v18.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x6e28de31 // fmul v17.4s, v17.4s, v8.4s
+	WORD $0x4fb89234 // fmul v20.4s, v17.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99235 // fmul v21.4s, v17.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9236 // fmul v22.4s, v17.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9237 // fmul v23.4s, v17.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9234 // fmul v20.4s, v17.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9235 // fmul v21.4s, v17.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9236 // fmul v22.4s, v17.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9237 // fmul v23.4s, v17.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e28de73 // fmul v19.4s, v19.4s, v8.4s
+	WORD $0x4f989a74 // fmul v20.4s, v19.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999a75 // fmul v21.4s, v19.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9a76 // fmul v22.4s, v19.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9a77 // fmul v23.4s, v19.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9a74 // fmul v20.4s, v19.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9a75 // fmul v21.4s, v19.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9a76 // fmul v22.4s, v19.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9a77 // fmul v23.4s, v19.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
+	WORD $0x4fb89a14 // fmul v20.4s, v16.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99a15 // fmul v21.4s, v16.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9a16 // fmul v22.4s, v16.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9a17 // fmul v23.4s, v16.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9a14 // fmul v20.4s, v16.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9a15 // fmul v21.4s, v16.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9a16 // fmul v22.4s, v16.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9a17 // fmul v23.4s, v16.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R22, R22
+	BNE gsub
+	ADD $16, R21, R21
+	SUBS $1, R7, R7
+	BNE gblocks
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
 	ADD $128, R1, R1
 	ADD $32, R2, R2
 	ADD $16, R0, R0
@@ -3940,6 +9672,514 @@ tsub:
 done:
 	RET
 
+// func matvec_neon_q4_0_33x96_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_q4_0_33x96_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	VMOVI $15, V9.B16
+	MOVD $8, R9
+	VDUP R9, V10.S4
+	// start at group g0
+	MOVD $192, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	MOVD $48, R9
+	MUL R5, R9, R9
+	ADD R9, R2, R2
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 8) - g0
+	MOVD R6, R19
+	CMP $8, R19
+	BLE clamped
+	MOVD $8, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD R2, R21
+	MOVD $3, R7
+gblocks:
+	FMOVQ (R21), F8
+	MOVD $4, R22
+gsub:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	FMOVD.P 8(R10), F12
+	WORD $0x2f08a58c // uxtl v12.8h, v12.8b
+	WORD $0x2f10a58d // uxtl v13.4s, v12.4h
+	WORD $0x6f10a58c // uxtl2 v12.4s, v12.8h
+	WORD $0x4e291dae // and v14.16b, v13.16b, v9.16b
+	WORD $0x6f3c05ad // ushr v13.4s, v13.4s, #4
+	WORD $0x4e291d8f // and v15.16b, v12.16b, v9.16b
+	WORD $0x6f3c058c // ushr v12.4s, v12.4s, #4
+	WORD $0x6eaa85ce // sub v14.4s, v14.4s, v10.4s
+	WORD $0x6eaa85ad // sub v13.4s, v13.4s, v10.4s
+	WORD $0x6eaa85ef // sub v15.4s, v15.4s, v10.4s
+	WORD $0x6eaa858c // sub v12.4s, v12.4s, v10.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e28ddad // fmul v13.4s, v13.4s, v8.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e28ddef // fmul v15.4s, v15.4s, v8.4s
+	WORD $0x4f9899f4 // fmul v20.4s, v15.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999f5 // fmul v21.4s, v15.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99f6 // fmul v22.4s, v15.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99f7 // fmul v23.4s, v15.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99f4 // fmul v20.4s, v15.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99f5 // fmul v21.4s, v15.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99f6 // fmul v22.4s, v15.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99f7 // fmul v23.4s, v15.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	WORD $0x4fb89994 // fmul v20.4s, v12.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99995 // fmul v21.4s, v12.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9996 // fmul v22.4s, v12.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9997 // fmul v23.4s, v12.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9994 // fmul v20.4s, v12.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9995 // fmul v21.4s, v12.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9996 // fmul v22.4s, v12.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9997 // fmul v23.4s, v12.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	FMOVD.P 8(R10), F16
+	WORD $0x2f08a610 // uxtl v16.8h, v16.8b
+	WORD $0x2f10a611 // uxtl v17.4s, v16.4h
+	WORD $0x6f10a610 // uxtl2 v16.4s, v16.8h
+	WORD $0x4e291e32 // and v18.16b, v17.16b, v9.16b
+	WORD $0x6f3c0631 // ushr v17.4s, v17.4s, #4
+	WORD $0x4e291e13 // and v19.16b, v16.16b, v9.16b
+	WORD $0x6f3c0610 // ushr v16.4s, v16.4s, #4
+	WORD $0x6eaa8652 // sub v18.4s, v18.4s, v10.4s
+	WORD $0x6eaa8631 // sub v17.4s, v17.4s, v10.4s
+	WORD $0x6eaa8673 // sub v19.4s, v19.4s, v10.4s
+	WORD $0x6eaa8610 // sub v16.4s, v16.4s, v10.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x6e28de52 // fmul v18.4s, v18.4s, v8.4s
+	WORD $0x4f989254 // fmul v20.4s, v18.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999255 // fmul v21.4s, v18.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9256 // fmul v22.4s, v18.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9257 // fmul v23.4s, v18.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9254 // fmul v20.4s, v18.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9255 // fmul v21.4s, v18.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9256 // fmul v22.4s, v18.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9257 // fmul v23.4s, v18.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x6e28de31 // fmul v17.4s, v17.4s, v8.4s
+	WORD $0x4fb89234 // fmul v20.4s, v17.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99235 // fmul v21.4s, v17.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9236 // fmul v22.4s, v17.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9237 // fmul v23.4s, v17.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9234 // fmul v20.4s, v17.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9235 // fmul v21.4s, v17.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9236 // fmul v22.4s, v17.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9237 // fmul v23.4s, v17.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e28de73 // fmul v19.4s, v19.4s, v8.4s
+	WORD $0x4f989a74 // fmul v20.4s, v19.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999a75 // fmul v21.4s, v19.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9a76 // fmul v22.4s, v19.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9a77 // fmul v23.4s, v19.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9a74 // fmul v20.4s, v19.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9a75 // fmul v21.4s, v19.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9a76 // fmul v22.4s, v19.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9a77 // fmul v23.4s, v19.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
+	WORD $0x4fb89a14 // fmul v20.4s, v16.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99a15 // fmul v21.4s, v16.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9a16 // fmul v22.4s, v16.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9a17 // fmul v23.4s, v16.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9a14 // fmul v20.4s, v16.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9a15 // fmul v21.4s, v16.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9a16 // fmul v22.4s, v16.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9a17 // fmul v23.4s, v16.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R22, R22
+	BNE gsub
+	ADD $16, R21, R21
+	SUBS $1, R7, R7
+	BNE gblocks
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $192, R1, R1
+	ADD $48, R2, R2
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+	// the last group holds 1 real rows of 4; it runs when g0 <= 8 < g1
+	CMP $8, R5
+	BGT done
+	CMP $8, R6
+	BLE done
+	MOVD out+0(FP), R0
+	ADD $128, R0, R0
+	MOVD w+8(FP), R1
+	ADD $1536, R1, R1
+	MOVD s+16(FP), R2
+	ADD $384, R2, R2
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD R2, R21
+	MOVD $3, R7
+tblocks:
+	FMOVQ (R21), F8
+	MOVD $4, R22
+tsub:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	FMOVD.P 8(R10), F12
+	WORD $0x2f08a58c // uxtl v12.8h, v12.8b
+	WORD $0x2f10a58d // uxtl v13.4s, v12.4h
+	WORD $0x6f10a58c // uxtl2 v12.4s, v12.8h
+	WORD $0x4e291dae // and v14.16b, v13.16b, v9.16b
+	WORD $0x6f3c05ad // ushr v13.4s, v13.4s, #4
+	WORD $0x4e291d8f // and v15.16b, v12.16b, v9.16b
+	WORD $0x6f3c058c // ushr v12.4s, v12.4s, #4
+	WORD $0x6eaa85ce // sub v14.4s, v14.4s, v10.4s
+	WORD $0x6eaa85ad // sub v13.4s, v13.4s, v10.4s
+	WORD $0x6eaa85ef // sub v15.4s, v15.4s, v10.4s
+	WORD $0x6eaa858c // sub v12.4s, v12.4s, v10.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e28ddad // fmul v13.4s, v13.4s, v8.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e28ddef // fmul v15.4s, v15.4s, v8.4s
+	WORD $0x4f9899f4 // fmul v20.4s, v15.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999f5 // fmul v21.4s, v15.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99f6 // fmul v22.4s, v15.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99f7 // fmul v23.4s, v15.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99f4 // fmul v20.4s, v15.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99f5 // fmul v21.4s, v15.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99f6 // fmul v22.4s, v15.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99f7 // fmul v23.4s, v15.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	WORD $0x4fb89994 // fmul v20.4s, v12.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99995 // fmul v21.4s, v12.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9996 // fmul v22.4s, v12.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9997 // fmul v23.4s, v12.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9994 // fmul v20.4s, v12.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9995 // fmul v21.4s, v12.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9996 // fmul v22.4s, v12.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9997 // fmul v23.4s, v12.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	FMOVD.P 8(R10), F16
+	WORD $0x2f08a610 // uxtl v16.8h, v16.8b
+	WORD $0x2f10a611 // uxtl v17.4s, v16.4h
+	WORD $0x6f10a610 // uxtl2 v16.4s, v16.8h
+	WORD $0x4e291e32 // and v18.16b, v17.16b, v9.16b
+	WORD $0x6f3c0631 // ushr v17.4s, v17.4s, #4
+	WORD $0x4e291e13 // and v19.16b, v16.16b, v9.16b
+	WORD $0x6f3c0610 // ushr v16.4s, v16.4s, #4
+	WORD $0x6eaa8652 // sub v18.4s, v18.4s, v10.4s
+	WORD $0x6eaa8631 // sub v17.4s, v17.4s, v10.4s
+	WORD $0x6eaa8673 // sub v19.4s, v19.4s, v10.4s
+	WORD $0x6eaa8610 // sub v16.4s, v16.4s, v10.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x6e28de52 // fmul v18.4s, v18.4s, v8.4s
+	WORD $0x4f989254 // fmul v20.4s, v18.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999255 // fmul v21.4s, v18.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9256 // fmul v22.4s, v18.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9257 // fmul v23.4s, v18.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9254 // fmul v20.4s, v18.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9255 // fmul v21.4s, v18.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9256 // fmul v22.4s, v18.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9257 // fmul v23.4s, v18.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x6e28de31 // fmul v17.4s, v17.4s, v8.4s
+	WORD $0x4fb89234 // fmul v20.4s, v17.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99235 // fmul v21.4s, v17.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9236 // fmul v22.4s, v17.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9237 // fmul v23.4s, v17.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9234 // fmul v20.4s, v17.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9235 // fmul v21.4s, v17.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9236 // fmul v22.4s, v17.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9237 // fmul v23.4s, v17.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e28de73 // fmul v19.4s, v19.4s, v8.4s
+	WORD $0x4f989a74 // fmul v20.4s, v19.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999a75 // fmul v21.4s, v19.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9a76 // fmul v22.4s, v19.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9a77 // fmul v23.4s, v19.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9a74 // fmul v20.4s, v19.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9a75 // fmul v21.4s, v19.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9a76 // fmul v22.4s, v19.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9a77 // fmul v23.4s, v19.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
+	WORD $0x4fb89a14 // fmul v20.4s, v16.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99a15 // fmul v21.4s, v16.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9a16 // fmul v22.4s, v16.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9a17 // fmul v23.4s, v16.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9a14 // fmul v20.4s, v16.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9a15 // fmul v21.4s, v16.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9a16 // fmul v22.4s, v16.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9a17 // fmul v23.4s, v16.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R22, R22
+	BNE tsub
+	ADD $16, R21, R21
+	SUBS $1, R7, R7
+	BNE tblocks
+	MOVD R0, R9
+	FMOVS F0, (R9)
+	ADD R4, R9, R9
+	FMOVS F1, (R9)
+	ADD R4, R9, R9
+	FMOVS F2, (R9)
+	ADD R4, R9, R9
+	FMOVS F3, (R9)
+	ADD R4, R9, R9
+	FMOVS F4, (R9)
+	ADD R4, R9, R9
+	FMOVS F5, (R9)
+	ADD R4, R9, R9
+	FMOVS F6, (R9)
+	ADD R4, R9, R9
+	FMOVS F7, (R9)
+done:
+	RET
+
 // func matvec_neon_q4_0_64x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 TEXT ·matvec_neon_q4_0_64x64_rows_asm(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
@@ -4112,6 +10352,275 @@ gsub:
 	FMOVQ F2, (R9)
 	ADD R4, R9, R9
 	FMOVQ F3, (R9)
+	ADD $128, R1, R1
+	ADD $32, R2, R2
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
+// func matvec_neon_q4_0_64x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_q4_0_64x64_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	VMOVI $15, V9.B16
+	MOVD $8, R9
+	VDUP R9, V10.S4
+	// start at group g0
+	MOVD $128, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	MOVD $32, R9
+	MUL R5, R9, R9
+	ADD R9, R2, R2
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 16) - g0
+	MOVD R6, R19
+	CMP $16, R19
+	BLE clamped
+	MOVD $16, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD R2, R21
+	MOVD $2, R7
+gblocks:
+	FMOVQ (R21), F8
+	MOVD $4, R22
+gsub:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	FMOVD.P 8(R10), F12
+	WORD $0x2f08a58c // uxtl v12.8h, v12.8b
+	WORD $0x2f10a58d // uxtl v13.4s, v12.4h
+	WORD $0x6f10a58c // uxtl2 v12.4s, v12.8h
+	WORD $0x4e291dae // and v14.16b, v13.16b, v9.16b
+	WORD $0x6f3c05ad // ushr v13.4s, v13.4s, #4
+	WORD $0x4e291d8f // and v15.16b, v12.16b, v9.16b
+	WORD $0x6f3c058c // ushr v12.4s, v12.4s, #4
+	WORD $0x6eaa85ce // sub v14.4s, v14.4s, v10.4s
+	WORD $0x6eaa85ad // sub v13.4s, v13.4s, v10.4s
+	WORD $0x6eaa85ef // sub v15.4s, v15.4s, v10.4s
+	WORD $0x6eaa858c // sub v12.4s, v12.4s, v10.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e28ddad // fmul v13.4s, v13.4s, v8.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e28ddef // fmul v15.4s, v15.4s, v8.4s
+	WORD $0x4f9899f4 // fmul v20.4s, v15.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999f5 // fmul v21.4s, v15.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99f6 // fmul v22.4s, v15.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99f7 // fmul v23.4s, v15.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99f4 // fmul v20.4s, v15.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99f5 // fmul v21.4s, v15.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99f6 // fmul v22.4s, v15.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99f7 // fmul v23.4s, v15.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	WORD $0x4fb89994 // fmul v20.4s, v12.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99995 // fmul v21.4s, v12.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9996 // fmul v22.4s, v12.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9997 // fmul v23.4s, v12.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9994 // fmul v20.4s, v12.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9995 // fmul v21.4s, v12.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9996 // fmul v22.4s, v12.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9997 // fmul v23.4s, v12.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	FMOVD.P 8(R10), F16
+	WORD $0x2f08a610 // uxtl v16.8h, v16.8b
+	WORD $0x2f10a611 // uxtl v17.4s, v16.4h
+	WORD $0x6f10a610 // uxtl2 v16.4s, v16.8h
+	WORD $0x4e291e32 // and v18.16b, v17.16b, v9.16b
+	WORD $0x6f3c0631 // ushr v17.4s, v17.4s, #4
+	WORD $0x4e291e13 // and v19.16b, v16.16b, v9.16b
+	WORD $0x6f3c0610 // ushr v16.4s, v16.4s, #4
+	WORD $0x6eaa8652 // sub v18.4s, v18.4s, v10.4s
+	WORD $0x6eaa8631 // sub v17.4s, v17.4s, v10.4s
+	WORD $0x6eaa8673 // sub v19.4s, v19.4s, v10.4s
+	WORD $0x6eaa8610 // sub v16.4s, v16.4s, v10.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x6e28de52 // fmul v18.4s, v18.4s, v8.4s
+	WORD $0x4f989254 // fmul v20.4s, v18.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999255 // fmul v21.4s, v18.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9256 // fmul v22.4s, v18.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9257 // fmul v23.4s, v18.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9254 // fmul v20.4s, v18.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9255 // fmul v21.4s, v18.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9256 // fmul v22.4s, v18.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9257 // fmul v23.4s, v18.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x6e28de31 // fmul v17.4s, v17.4s, v8.4s
+	WORD $0x4fb89234 // fmul v20.4s, v17.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99235 // fmul v21.4s, v17.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9236 // fmul v22.4s, v17.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9237 // fmul v23.4s, v17.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9234 // fmul v20.4s, v17.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9235 // fmul v21.4s, v17.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9236 // fmul v22.4s, v17.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9237 // fmul v23.4s, v17.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e28de73 // fmul v19.4s, v19.4s, v8.4s
+	WORD $0x4f989a74 // fmul v20.4s, v19.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999a75 // fmul v21.4s, v19.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9a76 // fmul v22.4s, v19.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9a77 // fmul v23.4s, v19.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9a74 // fmul v20.4s, v19.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9a75 // fmul v21.4s, v19.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9a76 // fmul v22.4s, v19.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9a77 // fmul v23.4s, v19.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
+	WORD $0x4fb89a14 // fmul v20.4s, v16.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99a15 // fmul v21.4s, v16.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9a16 // fmul v22.4s, v16.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9a17 // fmul v23.4s, v16.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9a14 // fmul v20.4s, v16.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9a15 // fmul v21.4s, v16.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9a16 // fmul v22.4s, v16.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9a17 // fmul v23.4s, v16.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R22, R22
+	BNE gsub
+	ADD $16, R21, R21
+	SUBS $1, R7, R7
+	BNE gblocks
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
 	ADD $128, R1, R1
 	ADD $32, R2, R2
 	ADD $16, R0, R0
@@ -4469,6 +10978,546 @@ tsub:
 done:
 	RET
 
+// func matvec_neon_q4_0_7x32_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_q4_0_7x32_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	VMOVI $15, V9.B16
+	MOVD $8, R9
+	VDUP R9, V10.S4
+	// start at group g0
+	MOVD $64, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	MOVD $16, R9
+	MUL R5, R9, R9
+	ADD R9, R2, R2
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 1) - g0
+	MOVD R6, R19
+	CMP $1, R19
+	BLE clamped
+	MOVD $1, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD R2, R21
+	MOVD $1, R7
+gblocks:
+	FMOVQ (R21), F8
+	MOVD $4, R22
+gsub:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	FMOVD.P 8(R10), F12
+	WORD $0x2f08a58c // uxtl v12.8h, v12.8b
+	WORD $0x2f10a58d // uxtl v13.4s, v12.4h
+	WORD $0x6f10a58c // uxtl2 v12.4s, v12.8h
+	WORD $0x4e291dae // and v14.16b, v13.16b, v9.16b
+	WORD $0x6f3c05ad // ushr v13.4s, v13.4s, #4
+	WORD $0x4e291d8f // and v15.16b, v12.16b, v9.16b
+	WORD $0x6f3c058c // ushr v12.4s, v12.4s, #4
+	WORD $0x6eaa85ce // sub v14.4s, v14.4s, v10.4s
+	WORD $0x6eaa85ad // sub v13.4s, v13.4s, v10.4s
+	WORD $0x6eaa85ef // sub v15.4s, v15.4s, v10.4s
+	WORD $0x6eaa858c // sub v12.4s, v12.4s, v10.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e28ddad // fmul v13.4s, v13.4s, v8.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e28ddef // fmul v15.4s, v15.4s, v8.4s
+	WORD $0x4f9899f4 // fmul v20.4s, v15.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999f5 // fmul v21.4s, v15.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99f6 // fmul v22.4s, v15.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99f7 // fmul v23.4s, v15.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99f4 // fmul v20.4s, v15.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99f5 // fmul v21.4s, v15.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99f6 // fmul v22.4s, v15.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99f7 // fmul v23.4s, v15.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	WORD $0x4fb89994 // fmul v20.4s, v12.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99995 // fmul v21.4s, v12.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9996 // fmul v22.4s, v12.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9997 // fmul v23.4s, v12.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9994 // fmul v20.4s, v12.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9995 // fmul v21.4s, v12.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9996 // fmul v22.4s, v12.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9997 // fmul v23.4s, v12.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	FMOVD.P 8(R10), F16
+	WORD $0x2f08a610 // uxtl v16.8h, v16.8b
+	WORD $0x2f10a611 // uxtl v17.4s, v16.4h
+	WORD $0x6f10a610 // uxtl2 v16.4s, v16.8h
+	WORD $0x4e291e32 // and v18.16b, v17.16b, v9.16b
+	WORD $0x6f3c0631 // ushr v17.4s, v17.4s, #4
+	WORD $0x4e291e13 // and v19.16b, v16.16b, v9.16b
+	WORD $0x6f3c0610 // ushr v16.4s, v16.4s, #4
+	WORD $0x6eaa8652 // sub v18.4s, v18.4s, v10.4s
+	WORD $0x6eaa8631 // sub v17.4s, v17.4s, v10.4s
+	WORD $0x6eaa8673 // sub v19.4s, v19.4s, v10.4s
+	WORD $0x6eaa8610 // sub v16.4s, v16.4s, v10.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x6e28de52 // fmul v18.4s, v18.4s, v8.4s
+	WORD $0x4f989254 // fmul v20.4s, v18.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999255 // fmul v21.4s, v18.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9256 // fmul v22.4s, v18.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9257 // fmul v23.4s, v18.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9254 // fmul v20.4s, v18.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9255 // fmul v21.4s, v18.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9256 // fmul v22.4s, v18.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9257 // fmul v23.4s, v18.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x6e28de31 // fmul v17.4s, v17.4s, v8.4s
+	WORD $0x4fb89234 // fmul v20.4s, v17.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99235 // fmul v21.4s, v17.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9236 // fmul v22.4s, v17.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9237 // fmul v23.4s, v17.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9234 // fmul v20.4s, v17.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9235 // fmul v21.4s, v17.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9236 // fmul v22.4s, v17.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9237 // fmul v23.4s, v17.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e28de73 // fmul v19.4s, v19.4s, v8.4s
+	WORD $0x4f989a74 // fmul v20.4s, v19.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999a75 // fmul v21.4s, v19.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9a76 // fmul v22.4s, v19.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9a77 // fmul v23.4s, v19.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9a74 // fmul v20.4s, v19.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9a75 // fmul v21.4s, v19.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9a76 // fmul v22.4s, v19.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9a77 // fmul v23.4s, v19.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
+	WORD $0x4fb89a14 // fmul v20.4s, v16.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99a15 // fmul v21.4s, v16.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9a16 // fmul v22.4s, v16.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9a17 // fmul v23.4s, v16.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9a14 // fmul v20.4s, v16.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9a15 // fmul v21.4s, v16.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9a16 // fmul v22.4s, v16.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9a17 // fmul v23.4s, v16.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R22, R22
+	BNE gsub
+	ADD $16, R21, R21
+	SUBS $1, R7, R7
+	BNE gblocks
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $64, R1, R1
+	ADD $16, R2, R2
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+	// the last group holds 3 real rows of 4; it runs when g0 <= 1 < g1
+	CMP $1, R5
+	BGT done
+	CMP $1, R6
+	BLE done
+	MOVD out+0(FP), R0
+	ADD $16, R0, R0
+	MOVD w+8(FP), R1
+	ADD $64, R1, R1
+	MOVD s+16(FP), R2
+	ADD $16, R2, R2
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD R2, R21
+	MOVD $1, R7
+tblocks:
+	FMOVQ (R21), F8
+	MOVD $4, R22
+tsub:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	FMOVD.P 8(R10), F12
+	WORD $0x2f08a58c // uxtl v12.8h, v12.8b
+	WORD $0x2f10a58d // uxtl v13.4s, v12.4h
+	WORD $0x6f10a58c // uxtl2 v12.4s, v12.8h
+	WORD $0x4e291dae // and v14.16b, v13.16b, v9.16b
+	WORD $0x6f3c05ad // ushr v13.4s, v13.4s, #4
+	WORD $0x4e291d8f // and v15.16b, v12.16b, v9.16b
+	WORD $0x6f3c058c // ushr v12.4s, v12.4s, #4
+	WORD $0x6eaa85ce // sub v14.4s, v14.4s, v10.4s
+	WORD $0x6eaa85ad // sub v13.4s, v13.4s, v10.4s
+	WORD $0x6eaa85ef // sub v15.4s, v15.4s, v10.4s
+	WORD $0x6eaa858c // sub v12.4s, v12.4s, v10.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e28ddad // fmul v13.4s, v13.4s, v8.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e28ddef // fmul v15.4s, v15.4s, v8.4s
+	WORD $0x4f9899f4 // fmul v20.4s, v15.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999f5 // fmul v21.4s, v15.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99f6 // fmul v22.4s, v15.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99f7 // fmul v23.4s, v15.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99f4 // fmul v20.4s, v15.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99f5 // fmul v21.4s, v15.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99f6 // fmul v22.4s, v15.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99f7 // fmul v23.4s, v15.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	WORD $0x4fb89994 // fmul v20.4s, v12.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99995 // fmul v21.4s, v12.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9996 // fmul v22.4s, v12.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9997 // fmul v23.4s, v12.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9994 // fmul v20.4s, v12.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9995 // fmul v21.4s, v12.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9996 // fmul v22.4s, v12.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9997 // fmul v23.4s, v12.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	FMOVD.P 8(R10), F16
+	WORD $0x2f08a610 // uxtl v16.8h, v16.8b
+	WORD $0x2f10a611 // uxtl v17.4s, v16.4h
+	WORD $0x6f10a610 // uxtl2 v16.4s, v16.8h
+	WORD $0x4e291e32 // and v18.16b, v17.16b, v9.16b
+	WORD $0x6f3c0631 // ushr v17.4s, v17.4s, #4
+	WORD $0x4e291e13 // and v19.16b, v16.16b, v9.16b
+	WORD $0x6f3c0610 // ushr v16.4s, v16.4s, #4
+	WORD $0x6eaa8652 // sub v18.4s, v18.4s, v10.4s
+	WORD $0x6eaa8631 // sub v17.4s, v17.4s, v10.4s
+	WORD $0x6eaa8673 // sub v19.4s, v19.4s, v10.4s
+	WORD $0x6eaa8610 // sub v16.4s, v16.4s, v10.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x6e28de52 // fmul v18.4s, v18.4s, v8.4s
+	WORD $0x4f989254 // fmul v20.4s, v18.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999255 // fmul v21.4s, v18.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9256 // fmul v22.4s, v18.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9257 // fmul v23.4s, v18.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9254 // fmul v20.4s, v18.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9255 // fmul v21.4s, v18.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9256 // fmul v22.4s, v18.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9257 // fmul v23.4s, v18.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x6e28de31 // fmul v17.4s, v17.4s, v8.4s
+	WORD $0x4fb89234 // fmul v20.4s, v17.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99235 // fmul v21.4s, v17.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9236 // fmul v22.4s, v17.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9237 // fmul v23.4s, v17.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9234 // fmul v20.4s, v17.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9235 // fmul v21.4s, v17.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9236 // fmul v22.4s, v17.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9237 // fmul v23.4s, v17.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e28de73 // fmul v19.4s, v19.4s, v8.4s
+	WORD $0x4f989a74 // fmul v20.4s, v19.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999a75 // fmul v21.4s, v19.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9a76 // fmul v22.4s, v19.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9a77 // fmul v23.4s, v19.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9a74 // fmul v20.4s, v19.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9a75 // fmul v21.4s, v19.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9a76 // fmul v22.4s, v19.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9a77 // fmul v23.4s, v19.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
+	WORD $0x4fb89a14 // fmul v20.4s, v16.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99a15 // fmul v21.4s, v16.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9a16 // fmul v22.4s, v16.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9a17 // fmul v23.4s, v16.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9a14 // fmul v20.4s, v16.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9a15 // fmul v21.4s, v16.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9a16 // fmul v22.4s, v16.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9a17 // fmul v23.4s, v16.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R22, R22
+	BNE tsub
+	ADD $16, R21, R21
+	SUBS $1, R7, R7
+	BNE tblocks
+	MOVD R0, R9
+	FMOVS F0, (R9)
+	VMOV V0.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V0.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F1, (R9)
+	VMOV V1.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V1.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F2, (R9)
+	VMOV V2.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V2.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F3, (R9)
+	VMOV V3.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V3.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F4, (R9)
+	VMOV V4.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V4.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F5, (R9)
+	VMOV V5.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V5.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F6, (R9)
+	VMOV V6.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V6.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F7, (R9)
+	VMOV V7.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V7.S[2], R11
+	MOVW R11, 8(R9)
+done:
+	RET
+
 // func matvec_neon_q8_0_172x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 TEXT ·matvec_neon_q8_0_172x64_rows_asm(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
@@ -4637,6 +11686,262 @@ tail:
 done:
 	RET
 
+// func matvec_neon_q8_0_172x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_q8_0_172x64_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $256, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	MOVD $32, R9
+	MUL R5, R9, R9
+	ADD R9, R2, R2
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 43) - g0
+	MOVD R6, R19
+	CMP $43, R19
+	BLE clamped
+	MOVD $43, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD R2, R21
+	MOVD $2, R7
+gblocks:
+	FMOVQ (R21), F8
+	MOVD $4, R22
+gsub:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 16(R10), [V12.B16]
+	WORD $0x0f08a58d // sxtl v13.8h, v12.8b
+	WORD $0x4f08a58c // sxtl2 v12.8h, v12.16b
+	WORD $0x0f10a5ae // sxtl v14.4s, v13.4h
+	WORD $0x4f10a5ad // sxtl2 v13.4s, v13.8h
+	WORD $0x0f10a58f // sxtl v15.4s, v12.4h
+	WORD $0x4f10a58c // sxtl2 v12.4s, v12.8h
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e28ddad // fmul v13.4s, v13.4s, v8.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e28ddef // fmul v15.4s, v15.4s, v8.4s
+	WORD $0x4f9899f4 // fmul v20.4s, v15.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999f5 // fmul v21.4s, v15.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99f6 // fmul v22.4s, v15.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99f7 // fmul v23.4s, v15.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99f4 // fmul v20.4s, v15.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99f5 // fmul v21.4s, v15.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99f6 // fmul v22.4s, v15.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99f7 // fmul v23.4s, v15.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	WORD $0x4fb89994 // fmul v20.4s, v12.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99995 // fmul v21.4s, v12.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9996 // fmul v22.4s, v12.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9997 // fmul v23.4s, v12.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9994 // fmul v20.4s, v12.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9995 // fmul v21.4s, v12.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9996 // fmul v22.4s, v12.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9997 // fmul v23.4s, v12.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 16(R10), [V16.B16]
+	WORD $0x0f08a611 // sxtl v17.8h, v16.8b
+	WORD $0x4f08a610 // sxtl2 v16.8h, v16.16b
+	WORD $0x0f10a632 // sxtl v18.4s, v17.4h
+	WORD $0x4f10a631 // sxtl2 v17.4s, v17.8h
+	WORD $0x0f10a613 // sxtl v19.4s, v16.4h
+	WORD $0x4f10a610 // sxtl2 v16.4s, v16.8h
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x6e28de52 // fmul v18.4s, v18.4s, v8.4s
+	WORD $0x4f989254 // fmul v20.4s, v18.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999255 // fmul v21.4s, v18.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9256 // fmul v22.4s, v18.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9257 // fmul v23.4s, v18.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9254 // fmul v20.4s, v18.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9255 // fmul v21.4s, v18.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9256 // fmul v22.4s, v18.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9257 // fmul v23.4s, v18.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x6e28de31 // fmul v17.4s, v17.4s, v8.4s
+	WORD $0x4fb89234 // fmul v20.4s, v17.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99235 // fmul v21.4s, v17.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9236 // fmul v22.4s, v17.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9237 // fmul v23.4s, v17.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9234 // fmul v20.4s, v17.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9235 // fmul v21.4s, v17.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9236 // fmul v22.4s, v17.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9237 // fmul v23.4s, v17.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e28de73 // fmul v19.4s, v19.4s, v8.4s
+	WORD $0x4f989a74 // fmul v20.4s, v19.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999a75 // fmul v21.4s, v19.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9a76 // fmul v22.4s, v19.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9a77 // fmul v23.4s, v19.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9a74 // fmul v20.4s, v19.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9a75 // fmul v21.4s, v19.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9a76 // fmul v22.4s, v19.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9a77 // fmul v23.4s, v19.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
+	WORD $0x4fb89a14 // fmul v20.4s, v16.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99a15 // fmul v21.4s, v16.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9a16 // fmul v22.4s, v16.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9a17 // fmul v23.4s, v16.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9a14 // fmul v20.4s, v16.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9a15 // fmul v21.4s, v16.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9a16 // fmul v22.4s, v16.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9a17 // fmul v23.4s, v16.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R22, R22
+	BNE gsub
+	ADD $16, R21, R21
+	SUBS $1, R7, R7
+	BNE gblocks
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $256, R1, R1
+	ADD $32, R2, R2
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
 // func matvec_neon_q8_0_32x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 TEXT ·matvec_neon_q8_0_32x64_rows_asm(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
@@ -4796,6 +12101,262 @@ gsub:
 	FMOVQ F2, (R9)
 	ADD R4, R9, R9
 	FMOVQ F3, (R9)
+	ADD $256, R1, R1
+	ADD $32, R2, R2
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
+// func matvec_neon_q8_0_32x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_q8_0_32x64_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $256, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	MOVD $32, R9
+	MUL R5, R9, R9
+	ADD R9, R2, R2
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 8) - g0
+	MOVD R6, R19
+	CMP $8, R19
+	BLE clamped
+	MOVD $8, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD R2, R21
+	MOVD $2, R7
+gblocks:
+	FMOVQ (R21), F8
+	MOVD $4, R22
+gsub:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 16(R10), [V12.B16]
+	WORD $0x0f08a58d // sxtl v13.8h, v12.8b
+	WORD $0x4f08a58c // sxtl2 v12.8h, v12.16b
+	WORD $0x0f10a5ae // sxtl v14.4s, v13.4h
+	WORD $0x4f10a5ad // sxtl2 v13.4s, v13.8h
+	WORD $0x0f10a58f // sxtl v15.4s, v12.4h
+	WORD $0x4f10a58c // sxtl2 v12.4s, v12.8h
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e28ddad // fmul v13.4s, v13.4s, v8.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e28ddef // fmul v15.4s, v15.4s, v8.4s
+	WORD $0x4f9899f4 // fmul v20.4s, v15.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999f5 // fmul v21.4s, v15.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99f6 // fmul v22.4s, v15.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99f7 // fmul v23.4s, v15.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99f4 // fmul v20.4s, v15.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99f5 // fmul v21.4s, v15.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99f6 // fmul v22.4s, v15.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99f7 // fmul v23.4s, v15.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	WORD $0x4fb89994 // fmul v20.4s, v12.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99995 // fmul v21.4s, v12.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9996 // fmul v22.4s, v12.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9997 // fmul v23.4s, v12.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9994 // fmul v20.4s, v12.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9995 // fmul v21.4s, v12.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9996 // fmul v22.4s, v12.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9997 // fmul v23.4s, v12.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 16(R10), [V16.B16]
+	WORD $0x0f08a611 // sxtl v17.8h, v16.8b
+	WORD $0x4f08a610 // sxtl2 v16.8h, v16.16b
+	WORD $0x0f10a632 // sxtl v18.4s, v17.4h
+	WORD $0x4f10a631 // sxtl2 v17.4s, v17.8h
+	WORD $0x0f10a613 // sxtl v19.4s, v16.4h
+	WORD $0x4f10a610 // sxtl2 v16.4s, v16.8h
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x6e28de52 // fmul v18.4s, v18.4s, v8.4s
+	WORD $0x4f989254 // fmul v20.4s, v18.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999255 // fmul v21.4s, v18.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9256 // fmul v22.4s, v18.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9257 // fmul v23.4s, v18.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9254 // fmul v20.4s, v18.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9255 // fmul v21.4s, v18.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9256 // fmul v22.4s, v18.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9257 // fmul v23.4s, v18.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x6e28de31 // fmul v17.4s, v17.4s, v8.4s
+	WORD $0x4fb89234 // fmul v20.4s, v17.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99235 // fmul v21.4s, v17.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9236 // fmul v22.4s, v17.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9237 // fmul v23.4s, v17.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9234 // fmul v20.4s, v17.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9235 // fmul v21.4s, v17.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9236 // fmul v22.4s, v17.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9237 // fmul v23.4s, v17.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e28de73 // fmul v19.4s, v19.4s, v8.4s
+	WORD $0x4f989a74 // fmul v20.4s, v19.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999a75 // fmul v21.4s, v19.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9a76 // fmul v22.4s, v19.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9a77 // fmul v23.4s, v19.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9a74 // fmul v20.4s, v19.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9a75 // fmul v21.4s, v19.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9a76 // fmul v22.4s, v19.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9a77 // fmul v23.4s, v19.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
+	WORD $0x4fb89a14 // fmul v20.4s, v16.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99a15 // fmul v21.4s, v16.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9a16 // fmul v22.4s, v16.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9a17 // fmul v23.4s, v16.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9a14 // fmul v20.4s, v16.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9a15 // fmul v21.4s, v16.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9a16 // fmul v22.4s, v16.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9a17 // fmul v23.4s, v16.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R22, R22
+	BNE gsub
+	ADD $16, R21, R21
+	SUBS $1, R7, R7
+	BNE gblocks
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
 	ADD $256, R1, R1
 	ADD $32, R2, R2
 	ADD $16, R0, R0
@@ -5114,6 +12675,491 @@ tsub:
 done:
 	RET
 
+// func matvec_neon_q8_0_33x96_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_q8_0_33x96_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $384, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	MOVD $48, R9
+	MUL R5, R9, R9
+	ADD R9, R2, R2
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 8) - g0
+	MOVD R6, R19
+	CMP $8, R19
+	BLE clamped
+	MOVD $8, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD R2, R21
+	MOVD $3, R7
+gblocks:
+	FMOVQ (R21), F8
+	MOVD $4, R22
+gsub:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 16(R10), [V12.B16]
+	WORD $0x0f08a58d // sxtl v13.8h, v12.8b
+	WORD $0x4f08a58c // sxtl2 v12.8h, v12.16b
+	WORD $0x0f10a5ae // sxtl v14.4s, v13.4h
+	WORD $0x4f10a5ad // sxtl2 v13.4s, v13.8h
+	WORD $0x0f10a58f // sxtl v15.4s, v12.4h
+	WORD $0x4f10a58c // sxtl2 v12.4s, v12.8h
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e28ddad // fmul v13.4s, v13.4s, v8.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e28ddef // fmul v15.4s, v15.4s, v8.4s
+	WORD $0x4f9899f4 // fmul v20.4s, v15.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999f5 // fmul v21.4s, v15.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99f6 // fmul v22.4s, v15.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99f7 // fmul v23.4s, v15.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99f4 // fmul v20.4s, v15.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99f5 // fmul v21.4s, v15.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99f6 // fmul v22.4s, v15.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99f7 // fmul v23.4s, v15.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	WORD $0x4fb89994 // fmul v20.4s, v12.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99995 // fmul v21.4s, v12.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9996 // fmul v22.4s, v12.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9997 // fmul v23.4s, v12.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9994 // fmul v20.4s, v12.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9995 // fmul v21.4s, v12.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9996 // fmul v22.4s, v12.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9997 // fmul v23.4s, v12.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 16(R10), [V16.B16]
+	WORD $0x0f08a611 // sxtl v17.8h, v16.8b
+	WORD $0x4f08a610 // sxtl2 v16.8h, v16.16b
+	WORD $0x0f10a632 // sxtl v18.4s, v17.4h
+	WORD $0x4f10a631 // sxtl2 v17.4s, v17.8h
+	WORD $0x0f10a613 // sxtl v19.4s, v16.4h
+	WORD $0x4f10a610 // sxtl2 v16.4s, v16.8h
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x6e28de52 // fmul v18.4s, v18.4s, v8.4s
+	WORD $0x4f989254 // fmul v20.4s, v18.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999255 // fmul v21.4s, v18.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9256 // fmul v22.4s, v18.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9257 // fmul v23.4s, v18.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9254 // fmul v20.4s, v18.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9255 // fmul v21.4s, v18.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9256 // fmul v22.4s, v18.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9257 // fmul v23.4s, v18.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x6e28de31 // fmul v17.4s, v17.4s, v8.4s
+	WORD $0x4fb89234 // fmul v20.4s, v17.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99235 // fmul v21.4s, v17.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9236 // fmul v22.4s, v17.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9237 // fmul v23.4s, v17.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9234 // fmul v20.4s, v17.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9235 // fmul v21.4s, v17.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9236 // fmul v22.4s, v17.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9237 // fmul v23.4s, v17.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e28de73 // fmul v19.4s, v19.4s, v8.4s
+	WORD $0x4f989a74 // fmul v20.4s, v19.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999a75 // fmul v21.4s, v19.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9a76 // fmul v22.4s, v19.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9a77 // fmul v23.4s, v19.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9a74 // fmul v20.4s, v19.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9a75 // fmul v21.4s, v19.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9a76 // fmul v22.4s, v19.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9a77 // fmul v23.4s, v19.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
+	WORD $0x4fb89a14 // fmul v20.4s, v16.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99a15 // fmul v21.4s, v16.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9a16 // fmul v22.4s, v16.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9a17 // fmul v23.4s, v16.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9a14 // fmul v20.4s, v16.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9a15 // fmul v21.4s, v16.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9a16 // fmul v22.4s, v16.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9a17 // fmul v23.4s, v16.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R22, R22
+	BNE gsub
+	ADD $16, R21, R21
+	SUBS $1, R7, R7
+	BNE gblocks
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $384, R1, R1
+	ADD $48, R2, R2
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+	// the last group holds 1 real rows of 4; it runs when g0 <= 8 < g1
+	CMP $8, R5
+	BGT done
+	CMP $8, R6
+	BLE done
+	MOVD out+0(FP), R0
+	ADD $128, R0, R0
+	MOVD w+8(FP), R1
+	ADD $3072, R1, R1
+	MOVD s+16(FP), R2
+	ADD $384, R2, R2
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD R2, R21
+	MOVD $3, R7
+tblocks:
+	FMOVQ (R21), F8
+	MOVD $4, R22
+tsub:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 16(R10), [V12.B16]
+	WORD $0x0f08a58d // sxtl v13.8h, v12.8b
+	WORD $0x4f08a58c // sxtl2 v12.8h, v12.16b
+	WORD $0x0f10a5ae // sxtl v14.4s, v13.4h
+	WORD $0x4f10a5ad // sxtl2 v13.4s, v13.8h
+	WORD $0x0f10a58f // sxtl v15.4s, v12.4h
+	WORD $0x4f10a58c // sxtl2 v12.4s, v12.8h
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e28ddad // fmul v13.4s, v13.4s, v8.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e28ddef // fmul v15.4s, v15.4s, v8.4s
+	WORD $0x4f9899f4 // fmul v20.4s, v15.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999f5 // fmul v21.4s, v15.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99f6 // fmul v22.4s, v15.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99f7 // fmul v23.4s, v15.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99f4 // fmul v20.4s, v15.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99f5 // fmul v21.4s, v15.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99f6 // fmul v22.4s, v15.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99f7 // fmul v23.4s, v15.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	WORD $0x4fb89994 // fmul v20.4s, v12.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99995 // fmul v21.4s, v12.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9996 // fmul v22.4s, v12.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9997 // fmul v23.4s, v12.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9994 // fmul v20.4s, v12.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9995 // fmul v21.4s, v12.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9996 // fmul v22.4s, v12.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9997 // fmul v23.4s, v12.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 16(R10), [V16.B16]
+	WORD $0x0f08a611 // sxtl v17.8h, v16.8b
+	WORD $0x4f08a610 // sxtl2 v16.8h, v16.16b
+	WORD $0x0f10a632 // sxtl v18.4s, v17.4h
+	WORD $0x4f10a631 // sxtl2 v17.4s, v17.8h
+	WORD $0x0f10a613 // sxtl v19.4s, v16.4h
+	WORD $0x4f10a610 // sxtl2 v16.4s, v16.8h
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x6e28de52 // fmul v18.4s, v18.4s, v8.4s
+	WORD $0x4f989254 // fmul v20.4s, v18.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999255 // fmul v21.4s, v18.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9256 // fmul v22.4s, v18.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9257 // fmul v23.4s, v18.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9254 // fmul v20.4s, v18.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9255 // fmul v21.4s, v18.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9256 // fmul v22.4s, v18.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9257 // fmul v23.4s, v18.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x6e28de31 // fmul v17.4s, v17.4s, v8.4s
+	WORD $0x4fb89234 // fmul v20.4s, v17.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99235 // fmul v21.4s, v17.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9236 // fmul v22.4s, v17.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9237 // fmul v23.4s, v17.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9234 // fmul v20.4s, v17.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9235 // fmul v21.4s, v17.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9236 // fmul v22.4s, v17.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9237 // fmul v23.4s, v17.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e28de73 // fmul v19.4s, v19.4s, v8.4s
+	WORD $0x4f989a74 // fmul v20.4s, v19.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999a75 // fmul v21.4s, v19.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9a76 // fmul v22.4s, v19.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9a77 // fmul v23.4s, v19.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9a74 // fmul v20.4s, v19.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9a75 // fmul v21.4s, v19.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9a76 // fmul v22.4s, v19.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9a77 // fmul v23.4s, v19.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
+	WORD $0x4fb89a14 // fmul v20.4s, v16.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99a15 // fmul v21.4s, v16.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9a16 // fmul v22.4s, v16.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9a17 // fmul v23.4s, v16.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9a14 // fmul v20.4s, v16.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9a15 // fmul v21.4s, v16.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9a16 // fmul v22.4s, v16.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9a17 // fmul v23.4s, v16.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R22, R22
+	BNE tsub
+	ADD $16, R21, R21
+	SUBS $1, R7, R7
+	BNE tblocks
+	MOVD R0, R9
+	FMOVS F0, (R9)
+	ADD R4, R9, R9
+	FMOVS F1, (R9)
+	ADD R4, R9, R9
+	FMOVS F2, (R9)
+	ADD R4, R9, R9
+	FMOVS F3, (R9)
+	ADD R4, R9, R9
+	FMOVS F4, (R9)
+	ADD R4, R9, R9
+	FMOVS F5, (R9)
+	ADD R4, R9, R9
+	FMOVS F6, (R9)
+	ADD R4, R9, R9
+	FMOVS F7, (R9)
+done:
+	RET
+
 // func matvec_neon_q8_0_4096x4096_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 TEXT ·matvec_neon_q8_0_4096x4096_rows_asm(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
@@ -5273,6 +13319,262 @@ gsub:
 	FMOVQ F2, (R9)
 	ADD R4, R9, R9
 	FMOVQ F3, (R9)
+	ADD $16384, R1, R1
+	ADD $2048, R2, R2
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
+// func matvec_neon_q8_0_4096x4096_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_q8_0_4096x4096_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $16384, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	MOVD $2048, R9
+	MUL R5, R9, R9
+	ADD R9, R2, R2
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 1024) - g0
+	MOVD R6, R19
+	CMP $1024, R19
+	BLE clamped
+	MOVD $1024, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD R2, R21
+	MOVD $128, R7
+gblocks:
+	FMOVQ (R21), F8
+	MOVD $4, R22
+gsub:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 16(R10), [V12.B16]
+	WORD $0x0f08a58d // sxtl v13.8h, v12.8b
+	WORD $0x4f08a58c // sxtl2 v12.8h, v12.16b
+	WORD $0x0f10a5ae // sxtl v14.4s, v13.4h
+	WORD $0x4f10a5ad // sxtl2 v13.4s, v13.8h
+	WORD $0x0f10a58f // sxtl v15.4s, v12.4h
+	WORD $0x4f10a58c // sxtl2 v12.4s, v12.8h
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e28ddad // fmul v13.4s, v13.4s, v8.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e28ddef // fmul v15.4s, v15.4s, v8.4s
+	WORD $0x4f9899f4 // fmul v20.4s, v15.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999f5 // fmul v21.4s, v15.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99f6 // fmul v22.4s, v15.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99f7 // fmul v23.4s, v15.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99f4 // fmul v20.4s, v15.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99f5 // fmul v21.4s, v15.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99f6 // fmul v22.4s, v15.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99f7 // fmul v23.4s, v15.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	WORD $0x4fb89994 // fmul v20.4s, v12.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99995 // fmul v21.4s, v12.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9996 // fmul v22.4s, v12.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9997 // fmul v23.4s, v12.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9994 // fmul v20.4s, v12.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9995 // fmul v21.4s, v12.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9996 // fmul v22.4s, v12.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9997 // fmul v23.4s, v12.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 16(R10), [V16.B16]
+	WORD $0x0f08a611 // sxtl v17.8h, v16.8b
+	WORD $0x4f08a610 // sxtl2 v16.8h, v16.16b
+	WORD $0x0f10a632 // sxtl v18.4s, v17.4h
+	WORD $0x4f10a631 // sxtl2 v17.4s, v17.8h
+	WORD $0x0f10a613 // sxtl v19.4s, v16.4h
+	WORD $0x4f10a610 // sxtl2 v16.4s, v16.8h
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x6e28de52 // fmul v18.4s, v18.4s, v8.4s
+	WORD $0x4f989254 // fmul v20.4s, v18.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999255 // fmul v21.4s, v18.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9256 // fmul v22.4s, v18.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9257 // fmul v23.4s, v18.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9254 // fmul v20.4s, v18.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9255 // fmul v21.4s, v18.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9256 // fmul v22.4s, v18.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9257 // fmul v23.4s, v18.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x6e28de31 // fmul v17.4s, v17.4s, v8.4s
+	WORD $0x4fb89234 // fmul v20.4s, v17.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99235 // fmul v21.4s, v17.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9236 // fmul v22.4s, v17.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9237 // fmul v23.4s, v17.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9234 // fmul v20.4s, v17.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9235 // fmul v21.4s, v17.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9236 // fmul v22.4s, v17.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9237 // fmul v23.4s, v17.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e28de73 // fmul v19.4s, v19.4s, v8.4s
+	WORD $0x4f989a74 // fmul v20.4s, v19.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999a75 // fmul v21.4s, v19.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9a76 // fmul v22.4s, v19.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9a77 // fmul v23.4s, v19.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9a74 // fmul v20.4s, v19.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9a75 // fmul v21.4s, v19.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9a76 // fmul v22.4s, v19.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9a77 // fmul v23.4s, v19.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
+	WORD $0x4fb89a14 // fmul v20.4s, v16.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99a15 // fmul v21.4s, v16.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9a16 // fmul v22.4s, v16.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9a17 // fmul v23.4s, v16.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9a14 // fmul v20.4s, v16.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9a15 // fmul v21.4s, v16.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9a16 // fmul v22.4s, v16.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9a17 // fmul v23.4s, v16.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R22, R22
+	BNE gsub
+	ADD $16, R21, R21
+	SUBS $1, R7, R7
+	BNE gblocks
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
 	ADD $16384, R1, R1
 	ADD $2048, R2, R2
 	ADD $16, R0, R0
@@ -5450,6 +13752,262 @@ tail:
 done:
 	RET
 
+// func matvec_neon_q8_0_512x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_q8_0_512x64_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $256, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	MOVD $32, R9
+	MUL R5, R9, R9
+	ADD R9, R2, R2
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 128) - g0
+	MOVD R6, R19
+	CMP $128, R19
+	BLE clamped
+	MOVD $128, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD R2, R21
+	MOVD $2, R7
+gblocks:
+	FMOVQ (R21), F8
+	MOVD $4, R22
+gsub:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 16(R10), [V12.B16]
+	WORD $0x0f08a58d // sxtl v13.8h, v12.8b
+	WORD $0x4f08a58c // sxtl2 v12.8h, v12.16b
+	WORD $0x0f10a5ae // sxtl v14.4s, v13.4h
+	WORD $0x4f10a5ad // sxtl2 v13.4s, v13.8h
+	WORD $0x0f10a58f // sxtl v15.4s, v12.4h
+	WORD $0x4f10a58c // sxtl2 v12.4s, v12.8h
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e28ddad // fmul v13.4s, v13.4s, v8.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e28ddef // fmul v15.4s, v15.4s, v8.4s
+	WORD $0x4f9899f4 // fmul v20.4s, v15.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999f5 // fmul v21.4s, v15.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99f6 // fmul v22.4s, v15.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99f7 // fmul v23.4s, v15.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99f4 // fmul v20.4s, v15.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99f5 // fmul v21.4s, v15.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99f6 // fmul v22.4s, v15.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99f7 // fmul v23.4s, v15.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	WORD $0x4fb89994 // fmul v20.4s, v12.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99995 // fmul v21.4s, v12.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9996 // fmul v22.4s, v12.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9997 // fmul v23.4s, v12.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9994 // fmul v20.4s, v12.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9995 // fmul v21.4s, v12.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9996 // fmul v22.4s, v12.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9997 // fmul v23.4s, v12.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 16(R10), [V16.B16]
+	WORD $0x0f08a611 // sxtl v17.8h, v16.8b
+	WORD $0x4f08a610 // sxtl2 v16.8h, v16.16b
+	WORD $0x0f10a632 // sxtl v18.4s, v17.4h
+	WORD $0x4f10a631 // sxtl2 v17.4s, v17.8h
+	WORD $0x0f10a613 // sxtl v19.4s, v16.4h
+	WORD $0x4f10a610 // sxtl2 v16.4s, v16.8h
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x6e28de52 // fmul v18.4s, v18.4s, v8.4s
+	WORD $0x4f989254 // fmul v20.4s, v18.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999255 // fmul v21.4s, v18.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9256 // fmul v22.4s, v18.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9257 // fmul v23.4s, v18.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9254 // fmul v20.4s, v18.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9255 // fmul v21.4s, v18.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9256 // fmul v22.4s, v18.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9257 // fmul v23.4s, v18.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x6e28de31 // fmul v17.4s, v17.4s, v8.4s
+	WORD $0x4fb89234 // fmul v20.4s, v17.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99235 // fmul v21.4s, v17.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9236 // fmul v22.4s, v17.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9237 // fmul v23.4s, v17.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9234 // fmul v20.4s, v17.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9235 // fmul v21.4s, v17.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9236 // fmul v22.4s, v17.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9237 // fmul v23.4s, v17.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e28de73 // fmul v19.4s, v19.4s, v8.4s
+	WORD $0x4f989a74 // fmul v20.4s, v19.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999a75 // fmul v21.4s, v19.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9a76 // fmul v22.4s, v19.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9a77 // fmul v23.4s, v19.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9a74 // fmul v20.4s, v19.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9a75 // fmul v21.4s, v19.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9a76 // fmul v22.4s, v19.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9a77 // fmul v23.4s, v19.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
+	WORD $0x4fb89a14 // fmul v20.4s, v16.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99a15 // fmul v21.4s, v16.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9a16 // fmul v22.4s, v16.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9a17 // fmul v23.4s, v16.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9a14 // fmul v20.4s, v16.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9a15 // fmul v21.4s, v16.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9a16 // fmul v22.4s, v16.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9a17 // fmul v23.4s, v16.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R22, R22
+	BNE gsub
+	ADD $16, R21, R21
+	SUBS $1, R7, R7
+	BNE gblocks
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $256, R1, R1
+	ADD $32, R2, R2
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
 // func matvec_neon_q8_0_64x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 TEXT ·matvec_neon_q8_0_64x64_rows_asm(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
@@ -5609,6 +14167,262 @@ gsub:
 	FMOVQ F2, (R9)
 	ADD R4, R9, R9
 	FMOVQ F3, (R9)
+	ADD $256, R1, R1
+	ADD $32, R2, R2
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
+// func matvec_neon_q8_0_64x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_q8_0_64x64_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $256, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	MOVD $32, R9
+	MUL R5, R9, R9
+	ADD R9, R2, R2
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 16) - g0
+	MOVD R6, R19
+	CMP $16, R19
+	BLE clamped
+	MOVD $16, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD R2, R21
+	MOVD $2, R7
+gblocks:
+	FMOVQ (R21), F8
+	MOVD $4, R22
+gsub:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 16(R10), [V12.B16]
+	WORD $0x0f08a58d // sxtl v13.8h, v12.8b
+	WORD $0x4f08a58c // sxtl2 v12.8h, v12.16b
+	WORD $0x0f10a5ae // sxtl v14.4s, v13.4h
+	WORD $0x4f10a5ad // sxtl2 v13.4s, v13.8h
+	WORD $0x0f10a58f // sxtl v15.4s, v12.4h
+	WORD $0x4f10a58c // sxtl2 v12.4s, v12.8h
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e28ddad // fmul v13.4s, v13.4s, v8.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e28ddef // fmul v15.4s, v15.4s, v8.4s
+	WORD $0x4f9899f4 // fmul v20.4s, v15.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999f5 // fmul v21.4s, v15.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99f6 // fmul v22.4s, v15.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99f7 // fmul v23.4s, v15.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99f4 // fmul v20.4s, v15.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99f5 // fmul v21.4s, v15.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99f6 // fmul v22.4s, v15.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99f7 // fmul v23.4s, v15.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	WORD $0x4fb89994 // fmul v20.4s, v12.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99995 // fmul v21.4s, v12.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9996 // fmul v22.4s, v12.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9997 // fmul v23.4s, v12.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9994 // fmul v20.4s, v12.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9995 // fmul v21.4s, v12.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9996 // fmul v22.4s, v12.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9997 // fmul v23.4s, v12.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 16(R10), [V16.B16]
+	WORD $0x0f08a611 // sxtl v17.8h, v16.8b
+	WORD $0x4f08a610 // sxtl2 v16.8h, v16.16b
+	WORD $0x0f10a632 // sxtl v18.4s, v17.4h
+	WORD $0x4f10a631 // sxtl2 v17.4s, v17.8h
+	WORD $0x0f10a613 // sxtl v19.4s, v16.4h
+	WORD $0x4f10a610 // sxtl2 v16.4s, v16.8h
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x6e28de52 // fmul v18.4s, v18.4s, v8.4s
+	WORD $0x4f989254 // fmul v20.4s, v18.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999255 // fmul v21.4s, v18.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9256 // fmul v22.4s, v18.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9257 // fmul v23.4s, v18.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9254 // fmul v20.4s, v18.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9255 // fmul v21.4s, v18.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9256 // fmul v22.4s, v18.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9257 // fmul v23.4s, v18.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x6e28de31 // fmul v17.4s, v17.4s, v8.4s
+	WORD $0x4fb89234 // fmul v20.4s, v17.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99235 // fmul v21.4s, v17.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9236 // fmul v22.4s, v17.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9237 // fmul v23.4s, v17.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9234 // fmul v20.4s, v17.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9235 // fmul v21.4s, v17.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9236 // fmul v22.4s, v17.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9237 // fmul v23.4s, v17.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e28de73 // fmul v19.4s, v19.4s, v8.4s
+	WORD $0x4f989a74 // fmul v20.4s, v19.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999a75 // fmul v21.4s, v19.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9a76 // fmul v22.4s, v19.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9a77 // fmul v23.4s, v19.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9a74 // fmul v20.4s, v19.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9a75 // fmul v21.4s, v19.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9a76 // fmul v22.4s, v19.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9a77 // fmul v23.4s, v19.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
+	WORD $0x4fb89a14 // fmul v20.4s, v16.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99a15 // fmul v21.4s, v16.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9a16 // fmul v22.4s, v16.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9a17 // fmul v23.4s, v16.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9a14 // fmul v20.4s, v16.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9a15 // fmul v21.4s, v16.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9a16 // fmul v22.4s, v16.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9a17 // fmul v23.4s, v16.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R22, R22
+	BNE gsub
+	ADD $16, R21, R21
+	SUBS $1, R7, R7
+	BNE gblocks
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
 	ADD $256, R1, R1
 	ADD $32, R2, R2
 	ADD $16, R0, R0
@@ -5939,6 +14753,523 @@ tsub:
 	VMOV V3.S[1], R11
 	MOVW R11, 4(R9)
 	VMOV V3.S[2], R11
+	MOVW R11, 8(R9)
+done:
+	RET
+
+// func matvec_neon_q8_0_7x32_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_q8_0_7x32_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $128, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	MOVD $16, R9
+	MUL R5, R9, R9
+	ADD R9, R2, R2
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 1) - g0
+	MOVD R6, R19
+	CMP $1, R19
+	BLE clamped
+	MOVD $1, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD R2, R21
+	MOVD $1, R7
+gblocks:
+	FMOVQ (R21), F8
+	MOVD $4, R22
+gsub:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 16(R10), [V12.B16]
+	WORD $0x0f08a58d // sxtl v13.8h, v12.8b
+	WORD $0x4f08a58c // sxtl2 v12.8h, v12.16b
+	WORD $0x0f10a5ae // sxtl v14.4s, v13.4h
+	WORD $0x4f10a5ad // sxtl2 v13.4s, v13.8h
+	WORD $0x0f10a58f // sxtl v15.4s, v12.4h
+	WORD $0x4f10a58c // sxtl2 v12.4s, v12.8h
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e28ddad // fmul v13.4s, v13.4s, v8.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e28ddef // fmul v15.4s, v15.4s, v8.4s
+	WORD $0x4f9899f4 // fmul v20.4s, v15.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999f5 // fmul v21.4s, v15.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99f6 // fmul v22.4s, v15.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99f7 // fmul v23.4s, v15.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99f4 // fmul v20.4s, v15.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99f5 // fmul v21.4s, v15.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99f6 // fmul v22.4s, v15.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99f7 // fmul v23.4s, v15.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	WORD $0x4fb89994 // fmul v20.4s, v12.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99995 // fmul v21.4s, v12.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9996 // fmul v22.4s, v12.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9997 // fmul v23.4s, v12.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9994 // fmul v20.4s, v12.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9995 // fmul v21.4s, v12.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9996 // fmul v22.4s, v12.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9997 // fmul v23.4s, v12.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 16(R10), [V16.B16]
+	WORD $0x0f08a611 // sxtl v17.8h, v16.8b
+	WORD $0x4f08a610 // sxtl2 v16.8h, v16.16b
+	WORD $0x0f10a632 // sxtl v18.4s, v17.4h
+	WORD $0x4f10a631 // sxtl2 v17.4s, v17.8h
+	WORD $0x0f10a613 // sxtl v19.4s, v16.4h
+	WORD $0x4f10a610 // sxtl2 v16.4s, v16.8h
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x6e28de52 // fmul v18.4s, v18.4s, v8.4s
+	WORD $0x4f989254 // fmul v20.4s, v18.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999255 // fmul v21.4s, v18.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9256 // fmul v22.4s, v18.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9257 // fmul v23.4s, v18.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9254 // fmul v20.4s, v18.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9255 // fmul v21.4s, v18.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9256 // fmul v22.4s, v18.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9257 // fmul v23.4s, v18.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x6e28de31 // fmul v17.4s, v17.4s, v8.4s
+	WORD $0x4fb89234 // fmul v20.4s, v17.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99235 // fmul v21.4s, v17.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9236 // fmul v22.4s, v17.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9237 // fmul v23.4s, v17.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9234 // fmul v20.4s, v17.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9235 // fmul v21.4s, v17.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9236 // fmul v22.4s, v17.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9237 // fmul v23.4s, v17.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e28de73 // fmul v19.4s, v19.4s, v8.4s
+	WORD $0x4f989a74 // fmul v20.4s, v19.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999a75 // fmul v21.4s, v19.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9a76 // fmul v22.4s, v19.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9a77 // fmul v23.4s, v19.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9a74 // fmul v20.4s, v19.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9a75 // fmul v21.4s, v19.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9a76 // fmul v22.4s, v19.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9a77 // fmul v23.4s, v19.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
+	WORD $0x4fb89a14 // fmul v20.4s, v16.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99a15 // fmul v21.4s, v16.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9a16 // fmul v22.4s, v16.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9a17 // fmul v23.4s, v16.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9a14 // fmul v20.4s, v16.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9a15 // fmul v21.4s, v16.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9a16 // fmul v22.4s, v16.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9a17 // fmul v23.4s, v16.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R22, R22
+	BNE gsub
+	ADD $16, R21, R21
+	SUBS $1, R7, R7
+	BNE gblocks
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $128, R1, R1
+	ADD $16, R2, R2
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+	// the last group holds 3 real rows of 4; it runs when g0 <= 1 < g1
+	CMP $1, R5
+	BGT done
+	CMP $1, R6
+	BLE done
+	MOVD out+0(FP), R0
+	ADD $16, R0, R0
+	MOVD w+8(FP), R1
+	ADD $128, R1, R1
+	MOVD s+16(FP), R2
+	ADD $16, R2, R2
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD R2, R21
+	MOVD $1, R7
+tblocks:
+	FMOVQ (R21), F8
+	MOVD $4, R22
+tsub:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 16(R10), [V12.B16]
+	WORD $0x0f08a58d // sxtl v13.8h, v12.8b
+	WORD $0x4f08a58c // sxtl2 v12.8h, v12.16b
+	WORD $0x0f10a5ae // sxtl v14.4s, v13.4h
+	WORD $0x4f10a5ad // sxtl2 v13.4s, v13.8h
+	WORD $0x0f10a58f // sxtl v15.4s, v12.4h
+	WORD $0x4f10a58c // sxtl2 v12.4s, v12.8h
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e28ddce // fmul v14.4s, v14.4s, v8.4s
+	WORD $0x4f9891d4 // fmul v20.4s, v14.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9991d5 // fmul v21.4s, v14.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a91d6 // fmul v22.4s, v14.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b91d7 // fmul v23.4s, v14.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c91d4 // fmul v20.4s, v14.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d91d5 // fmul v21.4s, v14.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e91d6 // fmul v22.4s, v14.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f91d7 // fmul v23.4s, v14.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e28ddad // fmul v13.4s, v13.4s, v8.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e28ddef // fmul v15.4s, v15.4s, v8.4s
+	WORD $0x4f9899f4 // fmul v20.4s, v15.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999f5 // fmul v21.4s, v15.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99f6 // fmul v22.4s, v15.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99f7 // fmul v23.4s, v15.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99f4 // fmul v20.4s, v15.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99f5 // fmul v21.4s, v15.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99f6 // fmul v22.4s, v15.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99f7 // fmul v23.4s, v15.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	WORD $0x4fb89994 // fmul v20.4s, v12.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99995 // fmul v21.4s, v12.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9996 // fmul v22.4s, v12.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9997 // fmul v23.4s, v12.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9994 // fmul v20.4s, v12.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9995 // fmul v21.4s, v12.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9996 // fmul v22.4s, v12.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9997 // fmul v23.4s, v12.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 16(R10), [V16.B16]
+	WORD $0x0f08a611 // sxtl v17.8h, v16.8b
+	WORD $0x4f08a610 // sxtl2 v16.8h, v16.16b
+	WORD $0x0f10a632 // sxtl v18.4s, v17.4h
+	WORD $0x4f10a631 // sxtl2 v17.4s, v17.8h
+	WORD $0x0f10a613 // sxtl v19.4s, v16.4h
+	WORD $0x4f10a610 // sxtl2 v16.4s, v16.8h
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x6e28de52 // fmul v18.4s, v18.4s, v8.4s
+	WORD $0x4f989254 // fmul v20.4s, v18.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999255 // fmul v21.4s, v18.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9256 // fmul v22.4s, v18.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9257 // fmul v23.4s, v18.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9254 // fmul v20.4s, v18.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9255 // fmul v21.4s, v18.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9256 // fmul v22.4s, v18.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9257 // fmul v23.4s, v18.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x6e28de31 // fmul v17.4s, v17.4s, v8.4s
+	WORD $0x4fb89234 // fmul v20.4s, v17.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99235 // fmul v21.4s, v17.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9236 // fmul v22.4s, v17.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9237 // fmul v23.4s, v17.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9234 // fmul v20.4s, v17.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9235 // fmul v21.4s, v17.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9236 // fmul v22.4s, v17.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9237 // fmul v23.4s, v17.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e28de73 // fmul v19.4s, v19.4s, v8.4s
+	WORD $0x4f989a74 // fmul v20.4s, v19.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999a75 // fmul v21.4s, v19.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9a76 // fmul v22.4s, v19.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9a77 // fmul v23.4s, v19.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9a74 // fmul v20.4s, v19.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9a75 // fmul v21.4s, v19.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9a76 // fmul v22.4s, v19.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9a77 // fmul v23.4s, v19.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
+	WORD $0x4fb89a14 // fmul v20.4s, v16.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb99a15 // fmul v21.4s, v16.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba9a16 // fmul v22.4s, v16.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb9a17 // fmul v23.4s, v16.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc9a14 // fmul v20.4s, v16.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd9a15 // fmul v21.4s, v16.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe9a16 // fmul v22.4s, v16.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf9a17 // fmul v23.4s, v16.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R22, R22
+	BNE tsub
+	ADD $16, R21, R21
+	SUBS $1, R7, R7
+	BNE tblocks
+	MOVD R0, R9
+	FMOVS F0, (R9)
+	VMOV V0.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V0.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F1, (R9)
+	VMOV V1.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V1.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F2, (R9)
+	VMOV V2.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V2.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F3, (R9)
+	VMOV V3.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V3.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F4, (R9)
+	VMOV V4.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V4.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F5, (R9)
+	VMOV V5.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V5.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F6, (R9)
+	VMOV V6.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V6.S[2], R11
+	MOVW R11, 8(R9)
+	ADD R4, R9, R9
+	FMOVS F7, (R9)
+	VMOV V7.S[1], R11
+	MOVW R11, 4(R9)
+	VMOV V7.S[2], R11
 	MOVW R11, 8(R9)
 done:
 	RET

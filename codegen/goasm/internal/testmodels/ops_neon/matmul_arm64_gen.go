@@ -9,6 +9,11 @@ package ops_neon
 //go:noescape
 func matvec_neon_bf16_16x32_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_bf16_16x32_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_bf16_16x32_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_bf16_16x32_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_bf16_16x32 does.
 func matvec_neon_bf16_16x32_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 4 || g0 > g1 || rows < 0 || stride < 0 {
@@ -23,10 +28,17 @@ func matvec_neon_bf16_16x32_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(rows-1)*stride+31]
 		_ = w[g1*256-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 1024 {
 			ge := min(gb+1024, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_bf16_16x32_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_bf16_16x32_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -42,6 +54,11 @@ func matvec_neon_bf16_16x32_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_neon_f16_16x32_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_f16_16x32_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_f16_16x32_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_f16_16x32_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_f16_16x32 does.
 func matvec_neon_f16_16x32_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 4 || g0 > g1 || rows < 0 || stride < 0 {
@@ -56,10 +73,17 @@ func matvec_neon_f16_16x32_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(rows-1)*stride+31]
 		_ = w[g1*256-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 1024 {
 			ge := min(gb+1024, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_f16_16x32_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_f16_16x32_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -75,6 +99,11 @@ func matvec_neon_f16_16x32_rows(out []float32, w []byte, s []float32, x []float3
 //go:noescape
 func matvec_neon_f32_40x32_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_f32_40x32_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_f32_40x32_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_f32_40x32_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_f32_40x32 does.
 func matvec_neon_f32_40x32_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 10 || g0 > g1 || rows < 0 || stride < 0 {
@@ -89,10 +118,17 @@ func matvec_neon_f32_40x32_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(rows-1)*stride+31]
 		_ = w[g1*512-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 512 {
 			ge := min(gb+512, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_f32_40x32_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_f32_40x32_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -107,6 +143,11 @@ func matvec_neon_f32_40x32_rows(out []float32, w []byte, s []float32, x []float3
 //
 //go:noescape
 func matvec_neon_q4_0_32x32_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_neon_q4_0_32x32_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_q4_0_32x32_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_neon_q4_0_32x32_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_q4_0_32x32 does.
 func matvec_neon_q4_0_32x32_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -123,10 +164,17 @@ func matvec_neon_q4_0_32x32_rows(out []float32, w []byte, s []float32, x []float
 		_ = w[g1*64-1]
 		_ = s[g1*4-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 4096 {
 			ge := min(gb+4096, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_q4_0_32x32_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_q4_0_32x32_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -141,6 +189,11 @@ func matvec_neon_q4_0_32x32_rows(out []float32, w []byte, s []float32, x []float
 //
 //go:noescape
 func matvec_neon_q8_0_32x32_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
+// matvec_neon_q8_0_32x32_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_q8_0_32x32_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
 // matvec_neon_q8_0_32x32_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_q8_0_32x32 does.
 func matvec_neon_q8_0_32x32_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
@@ -157,10 +210,17 @@ func matvec_neon_q8_0_32x32_rows(out []float32, w []byte, s []float32, x []float
 		_ = w[g1*128-1]
 		_ = s[g1*4-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 2048 {
 			ge := min(gb+2048, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_q8_0_32x32_rows8_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_q8_0_32x32_rows_asm(&out[r0*stride], &w[0], &s[0], &x[r0*stride], stride, gb, ge)
 			}
 		}

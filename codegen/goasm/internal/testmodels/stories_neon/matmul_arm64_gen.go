@@ -9,6 +9,11 @@ package stories_neon
 //go:noescape
 func matvec_neon_f32_172x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_f32_172x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_f32_172x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_f32_172x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_f32_172x64 does.
 func matvec_neon_f32_172x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 43 || g0 > g1 || rows < 0 || stride < 0 {
@@ -23,10 +28,17 @@ func matvec_neon_f32_172x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 256 {
 			ge := min(gb+256, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_f32_172x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_f32_172x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -42,6 +54,11 @@ func matvec_neon_f32_172x64_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_neon_f32_32x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_f32_32x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_f32_32x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_f32_32x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_f32_32x64 does.
 func matvec_neon_f32_32x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 8 || g0 > g1 || rows < 0 || stride < 0 {
@@ -56,10 +73,17 @@ func matvec_neon_f32_32x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 256 {
 			ge := min(gb+256, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_f32_32x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_f32_32x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -75,6 +99,11 @@ func matvec_neon_f32_32x64_rows(out []float32, w []byte, s []float32, x []float3
 //go:noescape
 func matvec_neon_f32_512x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_f32_512x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_f32_512x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_f32_512x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_f32_512x64 does.
 func matvec_neon_f32_512x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 128 || g0 > g1 || rows < 0 || stride < 0 {
@@ -89,10 +118,17 @@ func matvec_neon_f32_512x64_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 256 {
 			ge := min(gb+256, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_f32_512x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_f32_512x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -108,6 +144,11 @@ func matvec_neon_f32_512x64_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_neon_f32_64x172_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_f32_64x172_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_f32_64x172_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_f32_64x172_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_f32_64x172 does.
 func matvec_neon_f32_64x172_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 16 || g0 > g1 || rows < 0 || stride < 0 {
@@ -122,10 +163,17 @@ func matvec_neon_f32_64x172_rows(out []float32, w []byte, s []float32, x []float
 		_ = x[(rows-1)*stride+171]
 		_ = w[g1*2752-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 95 {
 			ge := min(gb+95, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_f32_64x172_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_f32_64x172_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}
@@ -141,6 +189,11 @@ func matvec_neon_f32_64x172_rows(out []float32, w []byte, s []float32, x []float
 //go:noescape
 func matvec_neon_f32_64x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 
+// matvec_neon_f32_64x64_rows8_asm computes 8 rows.
+//
+//go:noescape
+func matvec_neon_f32_64x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+
 // matvec_neon_f32_64x64_rows computes out[r*stride:] = W x[r*stride:] for rows r < rows and groups g0..g1-1, each row as matvec_neon_f32_64x64 does.
 func matvec_neon_f32_64x64_rows(out []float32, w []byte, s []float32, x []float32, rows, stride, g0, g1 int) {
 	if g0 < 0 || g1 > 16 || g0 > g1 || rows < 0 || stride < 0 {
@@ -155,10 +208,17 @@ func matvec_neon_f32_64x64_rows(out []float32, w []byte, s []float32, x []float3
 		_ = x[(rows-1)*stride+63]
 		_ = w[g1*1024-1]
 		step := 4
+		if rows >= 8 {
+			step = 8
+		}
 		for gb := g0; gb < g1; gb += 256 {
 			ge := min(gb+256, g1)
 			for rm := 0; rm < rows; rm += step {
 				r0 := min(rm, rows-step)
+				if step == 8 {
+					matvec_neon_f32_64x64_rows8_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
+					continue
+				}
 				matvec_neon_f32_64x64_rows_asm(&out[r0*stride], &w[0], nil, &x[r0*stride], stride, gb, ge)
 			}
 		}

@@ -96,6 +96,150 @@ tail:
 done:
 	RET
 
+// func matvec_neon_f32_172x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_f32_172x64_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $1024, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 43) - g0
+	MOVD R6, R19
+	CMP $43, R19
+	BLE clamped
+	MOVD $43, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $16, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 64(R10), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f9899d4 // fmul v20.4s, v14.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999d5 // fmul v21.4s, v14.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99d6 // fmul v22.4s, v14.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99d7 // fmul v23.4s, v14.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99d4 // fmul v20.4s, v14.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99d5 // fmul v21.4s, v14.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99d6 // fmul v22.4s, v14.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99d7 // fmul v23.4s, v14.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899f4 // fmul v20.4s, v15.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999f5 // fmul v21.4s, v15.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99f6 // fmul v22.4s, v15.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99f7 // fmul v23.4s, v15.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99f4 // fmul v20.4s, v15.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99f5 // fmul v21.4s, v15.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99f6 // fmul v22.4s, v15.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99f7 // fmul v23.4s, v15.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $1024, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
 // func matvec_neon_f32_32x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 TEXT ·matvec_neon_f32_32x64_rows_asm(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
@@ -180,6 +324,150 @@ gcols:
 	FMOVQ F2, (R9)
 	ADD R4, R9, R9
 	FMOVQ F3, (R9)
+	ADD $1024, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
+// func matvec_neon_f32_32x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_f32_32x64_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $1024, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 8) - g0
+	MOVD R6, R19
+	CMP $8, R19
+	BLE clamped
+	MOVD $8, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $16, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 64(R10), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f9899d4 // fmul v20.4s, v14.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999d5 // fmul v21.4s, v14.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99d6 // fmul v22.4s, v14.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99d7 // fmul v23.4s, v14.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99d4 // fmul v20.4s, v14.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99d5 // fmul v21.4s, v14.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99d6 // fmul v22.4s, v14.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99d7 // fmul v23.4s, v14.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899f4 // fmul v20.4s, v15.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999f5 // fmul v21.4s, v15.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99f6 // fmul v22.4s, v15.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99f7 // fmul v23.4s, v15.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99f4 // fmul v20.4s, v15.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99f5 // fmul v21.4s, v15.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99f6 // fmul v22.4s, v15.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99f7 // fmul v23.4s, v15.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
 	ADD $1024, R1, R1
 	ADD $16, R0, R0
 	SUB $1, R19, R19
@@ -280,6 +568,150 @@ tail:
 done:
 	RET
 
+// func matvec_neon_f32_512x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_f32_512x64_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $1024, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 128) - g0
+	MOVD R6, R19
+	CMP $128, R19
+	BLE clamped
+	MOVD $128, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $16, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 64(R10), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f9899d4 // fmul v20.4s, v14.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999d5 // fmul v21.4s, v14.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99d6 // fmul v22.4s, v14.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99d7 // fmul v23.4s, v14.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99d4 // fmul v20.4s, v14.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99d5 // fmul v21.4s, v14.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99d6 // fmul v22.4s, v14.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99d7 // fmul v23.4s, v14.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899f4 // fmul v20.4s, v15.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999f5 // fmul v21.4s, v15.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99f6 // fmul v22.4s, v15.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99f7 // fmul v23.4s, v15.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99f4 // fmul v20.4s, v15.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99f5 // fmul v21.4s, v15.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99f6 // fmul v22.4s, v15.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99f7 // fmul v23.4s, v15.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $1024, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
 // func matvec_neon_f32_64x172_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 TEXT ·matvec_neon_f32_64x172_rows_asm(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
@@ -372,6 +804,150 @@ tail:
 done:
 	RET
 
+// func matvec_neon_f32_64x172_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_f32_64x172_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $2752, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 16) - g0
+	MOVD R6, R19
+	CMP $16, R19
+	BLE clamped
+	MOVD $16, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $43, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 64(R10), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f9899d4 // fmul v20.4s, v14.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999d5 // fmul v21.4s, v14.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99d6 // fmul v22.4s, v14.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99d7 // fmul v23.4s, v14.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99d4 // fmul v20.4s, v14.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99d5 // fmul v21.4s, v14.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99d6 // fmul v22.4s, v14.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99d7 // fmul v23.4s, v14.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899f4 // fmul v20.4s, v15.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999f5 // fmul v21.4s, v15.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99f6 // fmul v22.4s, v15.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99f7 // fmul v23.4s, v15.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99f4 // fmul v20.4s, v15.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99f5 // fmul v21.4s, v15.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99f6 // fmul v22.4s, v15.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99f7 // fmul v23.4s, v15.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
+	ADD $2752, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
 // func matvec_neon_f32_64x64_rows_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
 TEXT ·matvec_neon_f32_64x64_rows_asm(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
@@ -456,6 +1032,150 @@ gcols:
 	FMOVQ F2, (R9)
 	ADD R4, R9, R9
 	FMOVQ F3, (R9)
+	ADD $1024, R1, R1
+	ADD $16, R0, R0
+	SUB $1, R19, R19
+	B groups
+tail:
+done:
+	RET
+
+// func matvec_neon_f32_64x64_rows8_asm(out *float32, w *byte, s *float32, x *float32, stride, g0, g1 int)
+TEXT ·matvec_neon_f32_64x64_rows8_asm(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD s+16(FP), R2
+	MOVD x+24(FP), R3
+	MOVD stride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD g0+40(FP), R5
+	MOVD g1+48(FP), R6
+	// start at group g0
+	MOVD $1024, R9
+	MUL R5, R9, R9
+	ADD R9, R1, R1
+	LSL $4, R5, R9
+	ADD R9, R0, R0
+	// R19 = full groups to do: min(g1, 16) - g0
+	MOVD R6, R19
+	CMP $16, R19
+	BLE clamped
+	MOVD $16, R19
+clamped:
+	SUB R5, R19, R19
+groups:
+	CMP $1, R19
+	BLT tail
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R10
+	MOVD R3, R8
+	ADD R4, R8, R23
+	ADD R4, R23, R24
+	ADD R4, R24, R25
+	ADD R4, R25, R12
+	ADD R4, R12, R13
+	ADD R4, R13, R14
+	ADD R4, R14, R15
+	MOVD $16, R7
+gcols:
+	VLD1.P 16(R8), [V24.S4]
+	VLD1.P 16(R23), [V25.S4]
+	VLD1.P 16(R24), [V26.S4]
+	VLD1.P 16(R25), [V27.S4]
+	VLD1.P 16(R12), [V28.S4]
+	VLD1.P 16(R13), [V29.S4]
+	VLD1.P 16(R14), [V30.S4]
+	VLD1.P 16(R15), [V31.S4]
+	VLD1.P 64(R10), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4f989194 // fmul v20.4s, v12.4s, v24.s[0]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f999195 // fmul v21.4s, v12.4s, v25.s[0]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a9196 // fmul v22.4s, v12.4s, v26.s[0]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9197 // fmul v23.4s, v12.4s, v27.s[0]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c9194 // fmul v20.4s, v12.4s, v28.s[0]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d9195 // fmul v21.4s, v12.4s, v29.s[0]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e9196 // fmul v22.4s, v12.4s, v30.s[0]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f9197 // fmul v23.4s, v12.4s, v31.s[0]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb891b4 // fmul v20.4s, v13.4s, v24.s[1]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb991b5 // fmul v21.4s, v13.4s, v25.s[1]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba91b6 // fmul v22.4s, v13.4s, v26.s[1]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb91b7 // fmul v23.4s, v13.4s, v27.s[1]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc91b4 // fmul v20.4s, v13.4s, v28.s[1]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd91b5 // fmul v21.4s, v13.4s, v29.s[1]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe91b6 // fmul v22.4s, v13.4s, v30.s[1]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf91b7 // fmul v23.4s, v13.4s, v31.s[1]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4f9899d4 // fmul v20.4s, v14.4s, v24.s[2]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4f9999d5 // fmul v21.4s, v14.4s, v25.s[2]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4f9a99d6 // fmul v22.4s, v14.4s, v26.s[2]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b99d7 // fmul v23.4s, v14.4s, v27.s[2]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4f9c99d4 // fmul v20.4s, v14.4s, v28.s[2]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4f9d99d5 // fmul v21.4s, v14.4s, v29.s[2]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4f9e99d6 // fmul v22.4s, v14.4s, v30.s[2]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4f9f99d7 // fmul v23.4s, v14.4s, v31.s[2]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	WORD $0x4fb899f4 // fmul v20.4s, v15.4s, v24.s[3]
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	WORD $0x4fb999f5 // fmul v21.4s, v15.4s, v25.s[3]
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4fba99f6 // fmul v22.4s, v15.4s, v26.s[3]
+	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
+	WORD $0x4fbb99f7 // fmul v23.4s, v15.4s, v27.s[3]
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4fbc99f4 // fmul v20.4s, v15.4s, v28.s[3]
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4fbd99f5 // fmul v21.4s, v15.4s, v29.s[3]
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4fbe99f6 // fmul v22.4s, v15.4s, v30.s[3]
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4fbf99f7 // fmul v23.4s, v15.4s, v31.s[3]
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R7, R7
+	BNE gcols
+	MOVD R0, R9
+	FMOVQ F0, (R9)
+	ADD R4, R9, R9
+	FMOVQ F1, (R9)
+	ADD R4, R9, R9
+	FMOVQ F2, (R9)
+	ADD R4, R9, R9
+	FMOVQ F3, (R9)
+	ADD R4, R9, R9
+	FMOVQ F4, (R9)
+	ADD R4, R9, R9
+	FMOVQ F5, (R9)
+	ADD R4, R9, R9
+	FMOVQ F6, (R9)
+	ADD R4, R9, R9
+	FMOVQ F7, (R9)
 	ADD $1024, R1, R1
 	ADD $16, R0, R0
 	SUB $1, R19, R19
