@@ -235,3 +235,51 @@ func BenchmarkExp(b *testing.B) {
 		})
 	}
 }
+
+// FuzzExpKernels feeds arbitrary float32 bit patterns (every NaN payload,
+// subnormal and boundary the fuzzer finds) through every exp kernel that
+// runs here and compares with runtime/kernels bit for bit.
+func FuzzExpKernels(f *testing.F) {
+	f.Add([]byte{0, 0, 0x80, 0x3f, 0xd2, 0x42, 0x84, 0x3c, 1, 0, 0x80, 0x33}, float32(0))
+	f.Add([]byte{0, 0, 0xae, 0xc2, 0, 0, 0xb0, 0x42, 0, 0, 0xc0, 0x7f}, float32(-87))
+	f.Fuzz(func(t *testing.T, raw []byte, m float32) {
+		x := make([]float32, len(raw)/4)
+		for i := range x {
+			x[i] = math.Float32frombits(uint32(raw[4*i]) | uint32(raw[4*i+1])<<8 | uint32(raw[4*i+2])<<16 | uint32(raw[4*i+3])<<24)
+		}
+		if len(x) == 0 {
+			return
+		}
+		for _, c := range expKernels {
+			if _, ok := expRunsHere(t, c); !ok {
+				continue
+			}
+			got, want := make([]float32, len(x)), make([]float32, len(x))
+			c.expSub(got, x, m)
+			for i, v := range x {
+				want[i] = kernels.Expf(v - m)
+			}
+			if i, ok := firstDiff(got, want); !ok {
+				t.Fatalf("%s expSub: exp(%g - %g) = %g, want %g", c.isa, x[i], m, got[i], want[i])
+			}
+			got, want = append(got[:0], x...), append(want[:0], x...)
+			c.silu(got)
+			kernels.SiLU(want)
+			if i, ok := firstDiff(got, want); !ok {
+				t.Fatalf("%s silu(%g) = %g, want %g", c.isa, x[i], got[i], want[i])
+			}
+			got, want = append(got[:0], x...), append(want[:0], x...)
+			c.siluMul(got, x)
+			kernels.SiLUMul(want, x)
+			if i, ok := firstDiff(got, want); !ok {
+				t.Fatalf("%s siluMul(%g) = %g, want %g", c.isa, x[i], got[i], want[i])
+			}
+			got, want = append(got[:0], x...), append(want[:0], x...)
+			c.softmax(got)
+			kernels.Softmax(want)
+			if i, ok := firstDiff(got, want); !ok {
+				t.Fatalf("%s softmax element %d = %g, want %g", c.isa, i, got[i], want[i])
+			}
+		}
+	})
+}
