@@ -2,6 +2,7 @@ package testkernels
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -124,4 +125,58 @@ func BenchmarkAttention(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzAttention fills the query and caches of every attention kernel that
+// runs here from arbitrary float32 bit patterns (repeated to size) and
+// compares with runtime/kernels.Attention bit for bit, except that a NaN
+// may carry another payload: when both operands of a multiply or add are
+// NaN, the hardware propagates the first one, and the kernels' operand
+// order need not be the Go compiler's.
+func FuzzAttention(f *testing.F) {
+	f.Add([]byte{0, 0, 0x80, 0x3f, 0, 0, 0xc0, 0x7f, 1, 0, 0, 0}, uint16(7))
+	f.Fuzz(func(t *testing.T, raw []byte, n uint16) {
+		if len(raw) < 4 {
+			return
+		}
+		vals := make([]float32, len(raw)/4)
+		for i := range vals {
+			vals[i] = math.Float32frombits(uint32(raw[4*i]) | uint32(raw[4*i+1])<<8 | uint32(raw[4*i+2])<<16 | uint32(raw[4*i+3])<<24)
+		}
+		for _, c := range attnKernels {
+			if _, ok := attnRunsHere(t, c); !ok {
+				continue
+			}
+			npos := 1 + int(n)%c.ctxPad
+			kvHeads := c.kvDim / c.headDim
+			heads := 2 * kvHeads
+			next := 0
+			fill := func(s []float32) {
+				for i := range s {
+					s[i] = vals[next%len(vals)]
+					next++
+				}
+			}
+			q := make([]float32, heads*c.headDim)
+			keys, values := make([]float32, c.ctxPad*c.kvDim), make([]float32, c.ctxPad*c.kvDim)
+			fill(q)
+			fill(keys)
+			fill(values)
+			keysT := make([]float32, c.kvDim*c.ctxPad)
+			for p := range c.ctxPad {
+				for j := range c.kvDim {
+					keysT[j*c.ctxPad+p] = keys[p*c.kvDim+j]
+				}
+			}
+			want := make([]float32, len(q))
+			kernels.Attention(want, q, keys, values, heads, kvHeads, c.headDim, npos, make([]float32, npos))
+			got := make([]float32, len(q))
+			c.fn(got, q, keysT, values, heads, kvHeads, npos, make([]float32, c.ctxPad))
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+					t.Fatalf("%s npos %d: out[%d] = %g (%#08x), want %g (%#08x)", c.name, npos, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+				}
+			}
+		}
+	})
 }
