@@ -173,7 +173,7 @@ func FuzzAttention(f *testing.F) {
 			got := make([]float32, len(q))
 			c.fn(got, q, keysT, values, heads, kvHeads, npos, make([]float32, c.ctxPad))
 			for i := range got {
-				if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+				if !sameBits(got[i], want[i]) {
 					t.Fatalf("%s npos %d: out[%d] = %g (%#08x), want %g (%#08x)", c.name, npos, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
 				}
 			}
