@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"hash/crc32"
-	"reflect"
 	"testing"
 
 	"github.com/omex-dev/omex/runtime/model"
@@ -90,7 +89,9 @@ func FuzzOpen(f *testing.F) {
 }
 
 // FuzzParseIndex: any index either fails with an error or parses into
-// entries that encode back to an index that parses to the same thing.
+// entries that encode back to an index that parses to the same thing:
+// encoding that again gives the same bytes. (Bytes, not reflect.DeepEqual:
+// a tokenizer score may be NaN, which DeepEqual never finds equal.)
 func FuzzParseIndex(f *testing.F) {
 	good := tinyBundle(f)
 	tr, err := ParseTrailer(good[len(good)-TrailerSize:], int64(len(good)), "f")
@@ -112,7 +113,11 @@ func FuzzParseIndex(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-encoded index does not parse: %v", err)
 		}
-		if !reflect.DeepEqual(ix, ix2) && !bytes.Equal(b, again) {
+		again2, err := ix2.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(again, again2) {
 			t.Fatal("the index changed in a round trip")
 		}
 	})
