@@ -149,13 +149,10 @@ func %[1]s_go(out, q, keysT, values []float32, heads, kvHeads, npos int, scores 
 	for _, arch := range []string{"amd64", "arm64", ""} {
 		var g, asm strings.Builder
 		name := "attn_other_gen.go"
-		if arch == "" {
-			g.WriteString("//go:build !amd64 && !arm64\n\n")
-		} else {
+		if arch != "" {
 			name = "attn_" + arch + "_gen.go"
-			fmt.Fprintf(&g, "//go:build %s\n\n", arch)
 		}
-		g.WriteString(header + "package " + pkg + "\n\n")
+		g.WriteString(archGoHeader(pkg, arch))
 		for _, a := range ks {
 			if arch == "" || a.ISA.GOARCH() != arch {
 				fallback(&g, a)
@@ -181,7 +178,7 @@ func %[1]s(out, q, keysT, values []float32, heads, kvHeads, npos int, scores []f
 
 `, a.Name(), a.HeadDim, a.KVDim, a.CtxPad, AttnBlock(a.ISA), "softmax_"+string(a.ISA))
 			if asm.Len() == 0 {
-				fmt.Fprintf(&asm, "//go:build %s\n\n%s#include \"textflag.h\"\n", arch, header)
+				asm.WriteString(archAsmHeader(arch))
 			}
 			asm.WriteString("\n" + emit[arch][0](a) + "\n" + emit[arch][1](a))
 		}

@@ -14,9 +14,7 @@ func expAsmAMD64(isas []ISA) string {
 			continue
 		}
 		if b.Len() == 0 {
-			b.WriteString("//go:build amd64\n\n")
-			b.WriteString(header)
-			b.WriteString("#include \"textflag.h\"\n")
+			b.WriteString(archAsmHeader("amd64"))
 		}
 		e := expAMD64{isa: i}
 		b.WriteString(e.table())

@@ -12,9 +12,7 @@ func expAsmARM64(isas []ISA) string {
 	for _, i := range isas {
 		if i == NEON {
 			var b strings.Builder
-			b.WriteString("//go:build arm64\n\n")
-			b.WriteString(header)
-			b.WriteString("#include \"textflag.h\"\n")
+			b.WriteString(archAsmHeader("arm64"))
 			e := expNEON{}
 			b.WriteString(e.table())
 			for _, f := range []func() string{e.expSub, e.silu, e.siluMul, e.div} {

@@ -233,14 +233,7 @@ func softmax_%[1]s(x []float32) {
 // bodies of every ISA's kernels, assembly where the ISA is for arch.
 func expArchGo(pkg, arch string, isas []ISA) string {
 	var b strings.Builder
-	switch arch {
-	case "":
-		b.WriteString("//go:build !amd64 && !arm64\n\n")
-	default:
-		fmt.Fprintf(&b, "//go:build %s\n\n", arch)
-	}
-	b.WriteString(header)
-	fmt.Fprintf(&b, "package %s\n\n", pkg)
+	b.WriteString(archGoHeader(pkg, arch))
 	for _, i := range isas {
 		g := expGroup(i)
 		if g == 0 || i.GOARCH() != arch {

@@ -155,18 +155,27 @@ func matvecRange(name string, g0, g1, groups int) bool {
 	return b.String()
 }
 
+// archGoHeader starts a generated Go file for arch ("" for every GOARCH
+// but amd64 and arm64): its build constraint, the generated-code header
+// and the package clause.
+func archGoHeader(pkg, arch string) string {
+	tag := "!amd64 && !arm64"
+	if arch != "" {
+		tag = arch
+	}
+	return "//go:build " + tag + "\n\n" + header + "package " + pkg + "\n\n"
+}
+
+// archAsmHeader starts a generated assembly file for arch.
+func archAsmHeader(arch string) string {
+	return "//go:build " + arch + "\n\n" + header + "#include \"textflag.h\"\n"
+}
+
 // archGo is matvec_<arch>_gen.go (arch "" for every other GOARCH): NAME
 // for each kernel, calling its assembly when the kernel is for arch.
 func archGo(pkg, arch string, ks []MatVec) string {
 	var b strings.Builder
-	switch arch {
-	case "":
-		b.WriteString("//go:build !amd64 && !arm64\n\n")
-	default:
-		fmt.Fprintf(&b, "//go:build %s\n\n", arch)
-	}
-	b.WriteString(header)
-	fmt.Fprintf(&b, "package %s\n\n", pkg)
+	b.WriteString(archGoHeader(pkg, arch))
 	for _, m := range ks {
 		name := m.Name()
 		if arch == "" || m.ISA.GOARCH() != arch || !asmReady(m.ISA) {
@@ -203,9 +212,7 @@ func archAsm(arch string, ks []MatVec) string {
 			continue
 		}
 		if n == 0 {
-			fmt.Fprintf(&b, "//go:build %s\n\n", arch)
-			b.WriteString(header)
-			b.WriteString("#include \"textflag.h\"\n")
+			b.WriteString(archAsmHeader(arch))
 			if arch == "amd64" && needsQ4Table(ks) {
 				b.WriteString("\n" + q4Table())
 			}

@@ -75,13 +75,7 @@ func matmulAsmHere(m MatVec, arch string) bool { return arch != "" && m.ISA.GOAR
 // amd64 and arm64).
 func matmulArchGo(pkg, arch string, ks []MatVec) string {
 	var b strings.Builder
-	if arch == "" {
-		b.WriteString("//go:build !amd64 && !arm64\n\n")
-	} else {
-		fmt.Fprintf(&b, "//go:build %s\n\n", arch)
-	}
-	b.WriteString(header)
-	fmt.Fprintf(&b, "package %s\n\n", pkg)
+	b.WriteString(archGoHeader(pkg, arch))
 	for _, m := range ks {
 		name, rn := m.Name(), m.RowsName()
 		asm := matmulAsmHere(m, arch)
@@ -160,9 +154,7 @@ func matmulAsm(arch string, ks []MatVec) string {
 			continue
 		}
 		if n == 0 {
-			fmt.Fprintf(&b, "//go:build %s\n\n", arch)
-			b.WriteString(header)
-			b.WriteString("#include \"textflag.h\"\n")
+			b.WriteString(archAsmHeader(arch))
 			if arch == "amd64" && needsQ4Table(ks) {
 				b.WriteString("\n" + q4Table())
 			}
