@@ -121,22 +121,7 @@ func (k *arm64Kernel) emit() {
 		}
 	}
 	a.label("tail")
-	if m.N%4 != 0 {
-		a.comment("the last group holds %d real rows of 4; it runs when g0 <= %d < g1", m.N%4, full)
-		a.op("CMP $%d, R4", full)
-		a.op("BGT done")
-		a.op("CMP $%d, R5", full)
-		a.op("BLE done")
-		a.op("MOVD out+0(FP), R0")
-		a.op("ADD $%d, R0, R0", 16*full)
-		a.op("MOVD w+8(FP), R1")
-		a.op("ADD $%d, R1, R1", full*gb)
-		if m.DType.Quantized() {
-			a.op("MOVD s+16(FP), R2")
-			a.op("ADD $%d, R2, R2", full*sb)
-		}
-		k.body(1, "t", true)
-	}
+	k.lastGroup("R4", "R5", func() { k.body(1, "t", true) })
 	a.label("done")
 	a.op("RET")
 }
@@ -162,6 +147,31 @@ func (k *arm64Kernel) startAtGroup(g0 string) {
 	}
 	a.op("LSL $4, %s, R9", g0)
 	a.op("ADD R9, R0, R0")
+}
+
+// lastGroup emits the partial last group, when the matrix has one: if
+// g0 <= it < g1 (registers g0, g1), point R0, R1 and R2 at it and emit
+// body (which stores only its real rows).
+func (k *arm64Kernel) lastGroup(g0, g1 string, body func()) {
+	a, m := &k.a, k.m
+	if m.N%4 == 0 {
+		return
+	}
+	full := m.fullGroups()
+	a.comment("the last group holds %d real rows of 4; it runs when g0 <= %d < g1", m.N%4, full)
+	a.op("CMP $%d, %s", full, g0)
+	a.op("BGT done")
+	a.op("CMP $%d, %s", full, g1)
+	a.op("BLE done")
+	a.op("MOVD out+0(FP), R0")
+	a.op("ADD $%d, R0, R0", 16*full)
+	a.op("MOVD w+8(FP), R1")
+	a.op("ADD $%d, R1, R1", full*m.groupBytes())
+	if m.DType.Quantized() {
+		a.op("MOVD s+16(FP), R2")
+		a.op("ADD $%d, R2, R2", full*4*m.groupScales())
+	}
+	body()
 }
 
 // body emits nu groups from R1 (weights), R2 (scales) and R3 (x) into R0

@@ -92,22 +92,7 @@ func emitMatMulARM64(m MatVec, rows int) string {
 	a.op("SUB $1, R19, R19")
 	a.op("B groups")
 	a.label("tail")
-	if m.N%4 != 0 {
-		a.comment("the last group holds %d real rows of 4; it runs when g0 <= %d < g1", m.N%4, full)
-		a.op("CMP $%d, R5", full)
-		a.op("BGT done")
-		a.op("CMP $%d, R6", full)
-		a.op("BLE done")
-		a.op("MOVD out+0(FP), R0")
-		a.op("ADD $%d, R0, R0", 16*full)
-		a.op("MOVD w+8(FP), R1")
-		a.op("ADD $%d, R1, R1", full*gb)
-		if m.DType.Quantized() {
-			a.op("MOVD s+16(FP), R2")
-			a.op("ADD $%d, R2, R2", full*sb)
-		}
-		k.rowsBody("t", true)
-	}
+	k.lastGroup("R5", "R6", func() { k.rowsBody("t", true) })
 	a.label("done")
 	a.op("RET")
 	return a.b.String()
